@@ -1,0 +1,211 @@
+import type { SessionData } from 'express-session';
+import { ConfigurationError, invalidOption } from './errors.js';
+import type { ModelLike, SequelizeLike } from './sequelize-compat.js';
+
+/** Values for columns other than sid/sess/expire, by attribute name. */
+export type ExtraValues = Record<string, unknown>;
+
+/** Options of {@link SequelizeSessionStore}. */
+export interface SequelizeSessionStoreOptions {
+  /**
+   * The Sequelize instance (v6 `sequelize` or v7 `@sequelize/core`). Required, unless given as `db`.
+   * @example new SequelizeSessionStore({ sequelize: new Sequelize({ dialect: 'sqlite', storage: 'sessions.sqlite' }) })
+   */
+  sequelize?: SequelizeLike;
+  /** Alias of `sequelize`, as connect-session-sequelize named it. */
+  db?: SequelizeLike;
+  /**
+   * A model holding the sessions, with the attributes `sid` (string, primary key), `sess` (JSON, JSONB,
+   * TEXT or STRING) and `expire` (DATE); other attributes are allowed.
+   * @default a model created on the table `tableName`, exposed as `store.model`
+   */
+  model?: ModelLike;
+  /**
+   * The table of the created model.
+   * @default 'express_session'
+   */
+  tableName?: string;
+  /**
+   * Column (attribute) names for sid, sess and expire, to adopt an existing table without a migration.
+   * @example { sid: 'sid', sess: 'data', expire: 'expires' } // connect-session-sequelize's Sessions table
+   */
+  columns?: { sid?: string; sess?: string; expire?: string };
+  /**
+   * Values for other columns, written on every `set`: mutate `data`, or return an object.
+   * @example (data, session) => { data.userId = session.userId ?? null; }
+   */
+  extras?: (data: ExtraValues, session: SessionData, sid: string) => void | ExtraValues;
+  expiration?: {
+    /**
+     * How often expired sessions are pruned, in ms; `false` or `0` disables the timer.
+     * @default 900_000 (15 minutes)
+     */
+    interval?: number | false;
+    /**
+     * Lifetime in ms of a session whose cookie has no `expires`.
+     * @default 86_400_000 (1 day)
+     */
+    life?: number;
+    /**
+     * Upper bound in ms on a session's total age, however active it is.
+     * @default undefined (no bound)
+     */
+    absolute?: number;
+  };
+  /**
+   * `touch` writes nothing.
+   * @default false
+   */
+  disableTouch?: boolean;
+  /**
+   * A `touch` that would move the expiry by less than this many ms writes nothing.
+   * @default 0
+   */
+  touchAfter?: number;
+  /**
+   * Encoding of the `sess` column when it is TEXT or STRING.
+   * @default JSON
+   */
+  serializer?: { stringify(value: unknown): string; parse(text: string): unknown };
+  /**
+   * Create the table and the index on `expire` if missing, once, before the first operation.
+   * @default true for the created model, false for a model of yours
+   */
+  createTable?: boolean;
+  /**
+   * A session whose encoded form is larger than this many bytes is refused by `set`.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxSessionBytes?: number;
+}
+
+/** Options after validation and defaults; frozen, computed once per store. */
+export interface ResolvedOptions {
+  readonly sequelize: SequelizeLike;
+  readonly model: ModelLike | undefined;
+  readonly tableName: string;
+  readonly columns: { readonly sid: string; readonly sess: string; readonly expire: string };
+  readonly extras: SequelizeSessionStoreOptions['extras'];
+  readonly pruneInterval: number;
+  readonly life: number;
+  readonly absolute: number | undefined;
+  readonly disableTouch: boolean;
+  readonly touchAfter: number;
+  readonly serializer: { stringify(value: unknown): string; parse(text: string): unknown };
+  readonly createTable: boolean;
+  readonly maxSessionBytes: number;
+}
+
+const KNOWN = new Set([
+  'sequelize', 'db', 'model', 'tableName', 'columns', 'extras', 'expiration', 'disableTouch',
+  'touchAfter', 'serializer', 'createTable', 'maxSessionBytes',
+]);
+
+/** connect-session-sequelize's options, with what replaces them here. */
+const MIGRATION_HINTS: Record<string, string> = {
+  table: 'pass the model as `model`, or its table name as `tableName`',
+  checkExpirationInterval: 'use `expiration.interval`',
+  extendDefaultFields: 'use `extras`',
+  modelKey: 'pass the model as `model`',
+};
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isNonNegative = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+const isPositive = (value: unknown): value is number => isNonNegative(value) && value > 0;
+
+function checkBoolean(path: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(path, 'a boolean', value);
+  return value;
+}
+
+function checkIdentifier(path: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128) {
+    throw invalidOption(path, 'a non-empty string of at most 128 characters', value);
+  }
+  return value;
+}
+
+/** Validates the public options and applies defaults. Throws a {@link ConfigurationError} naming the option. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (KNOWN.has(key)) continue;
+    const hint = MIGRATION_HINTS[key];
+    throw new ConfigurationError('ERR_INVALID_OPTION', `Unknown option \`${key}\`${hint ? `: ${hint}` : ''}`);
+  }
+  if (options.sequelize !== undefined && options.db !== undefined && options.sequelize !== options.db) {
+    throw new ConfigurationError('ERR_INVALID_OPTION', 'Options `sequelize` and `db` name two different instances: pass one');
+  }
+  // The instance itself is checked by the compat layer, which knows what a Sequelize looks like.
+  const sequelize = (options.sequelize ?? options.db) as SequelizeLike;
+
+  const columns = options.columns ?? {};
+  if (!isPlainObject(columns)) throw invalidOption('columns', 'an object like { sid, sess, expire }', columns);
+  for (const key of Object.keys(columns)) {
+    if (key !== 'sid' && key !== 'sess' && key !== 'expire') {
+      throw new ConfigurationError('ERR_INVALID_OPTION', `Unknown option \`columns.${key}\`: expected sid, sess or expire`);
+    }
+  }
+
+  const expiration = options.expiration ?? {};
+  if (!isPlainObject(expiration)) throw invalidOption('expiration', 'an object like { interval, life }', expiration);
+  for (const key of Object.keys(expiration)) {
+    if (key !== 'interval' && key !== 'life' && key !== 'absolute') {
+      throw new ConfigurationError('ERR_INVALID_OPTION', `Unknown option \`expiration.${key}\`: expected interval, life or absolute`);
+    }
+  }
+  const interval = expiration.interval ?? 15 * 60_000;
+  if (interval !== false && !isNonNegative(interval)) {
+    throw invalidOption('expiration.interval', 'a number of milliseconds (0 or more) or false', interval);
+  }
+  const life = expiration.life ?? 24 * 60 * 60_000;
+  if (!isPositive(life)) throw invalidOption('expiration.life', 'a number of milliseconds greater than 0', life);
+  const absolute = expiration.absolute;
+  if (absolute !== undefined && !isPositive(absolute)) {
+    throw invalidOption('expiration.absolute', 'a number of milliseconds greater than 0', absolute);
+  }
+
+  if (options.extras !== undefined && typeof options.extras !== 'function') {
+    throw invalidOption('extras', 'a function (data, session, sid) => void | object', options.extras);
+  }
+  const touchAfter = options.touchAfter ?? 0;
+  if (!isNonNegative(touchAfter)) throw invalidOption('touchAfter', 'a number of milliseconds (0 or more)', touchAfter);
+  const maxSessionBytes = options.maxSessionBytes ?? 1024 * 1024;
+  if (!isPositive(maxSessionBytes)) throw invalidOption('maxSessionBytes', 'a number of bytes greater than 0', maxSessionBytes);
+
+  const serializer = options.serializer ?? JSON;
+  if (
+    !(typeof serializer === 'object' && serializer !== null) ||
+    typeof (serializer as { stringify?: unknown }).stringify !== 'function' ||
+    typeof (serializer as { parse?: unknown }).parse !== 'function'
+  ) {
+    throw invalidOption('serializer', 'an object with stringify and parse functions', serializer);
+  }
+
+  const model = options.model as ModelLike | undefined;
+  return Object.freeze({
+    sequelize,
+    model,
+    tableName: checkIdentifier('tableName', options.tableName, 'express_session'),
+    columns: Object.freeze({
+      sid: checkIdentifier('columns.sid', columns.sid, 'sid'),
+      sess: checkIdentifier('columns.sess', columns.sess, 'sess'),
+      expire: checkIdentifier('columns.expire', columns.expire, 'expire'),
+    }),
+    extras: options.extras as SequelizeSessionStoreOptions['extras'],
+    pruneInterval: interval === false ? 0 : interval,
+    life,
+    absolute,
+    disableTouch: checkBoolean('disableTouch', options.disableTouch, false),
+    touchAfter,
+    serializer: serializer as ResolvedOptions['serializer'],
+    createTable: checkBoolean('createTable', options.createTable, model === undefined),
+    maxSessionBytes,
+  });
+}
