@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { probeServers } from '../test/support/servers.mjs';
+import { probeServers } from '../test/support/servers.cjs';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MARIADB_URL, PG_URL } from './servers.mjs';
+import { MARIADB_URL, PG_URL } from './servers.cjs';
 import type { SequelizeLike } from '../../src/sequelize-compat.js';
 
 export type Major = 'v6' | 'v7';

@@ -1,9 +1,10 @@
 // Which database servers answer, and the databases the tests use on them (created when missing).
-import pg from 'pg';
-import mariadb from 'mariadb';
+'use strict';
+const pg = require('pg');
+const mariadb = require('mariadb');
 
-export const PG_URL = process.env.SSS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sss_test';
-export const MARIADB_URL = process.env.SSS_MARIADB_URL ?? 'mariadb://root@127.0.0.1:3306/sss_test';
+const PG_URL = process.env.SSS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sss_test';
+const MARIADB_URL = process.env.SSS_MARIADB_URL ?? 'mariadb://root@127.0.0.1:3306/sss_test';
 
 const MAJORS = ['v6', 'v7'];
 
@@ -40,7 +41,7 @@ async function ensureMariadb() {
 const errorText = (error) => (error && (error.code || error.message)) || String(error);
 
 /** Resolves to the reachable targets (`v6-sqlite`, `v7-postgres`, …) and the servers that are not. */
-export async function probeServers() {
+async function probeServers() {
   const servers = [
     { server: 'PostgreSQL', dialects: ['postgres'], check: ensurePostgres },
     { server: 'MariaDB', dialects: ['mariadb', 'mysql'], check: ensureMariadb },
@@ -61,3 +62,5 @@ export async function probeServers() {
   );
   return { targets, unreachable };
 }
+
+module.exports = { PG_URL, MARIADB_URL, probeServers };

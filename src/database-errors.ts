@@ -1,0 +1,69 @@
+/**
+ * Turns what Sequelize throws into a {@link DatabaseError} whose message is safe to log. Sequelize's
+ * errors carry the SQL's bound parameters (`parameters`, `fields`, `errors`), and some drivers quote
+ * them in their message (MariaDB appends them; MySQL quotes a duplicate key): none of that is kept.
+ */
+import { DatabaseError } from './errors.js';
+
+interface RawError {
+  name?: unknown;
+  message?: unknown;
+  code?: unknown;
+  parent?: { code?: unknown; message?: unknown; errno?: unknown };
+  original?: { code?: unknown };
+}
+
+const TRANSIENT_NAMES = new Set([
+  'SequelizeConnectionError',
+  'SequelizeConnectionRefusedError',
+  'SequelizeConnectionTimedOutError',
+  'SequelizeConnectionAcquireTimeoutError',
+  'SequelizeHostNotReachableError',
+  'SequelizeHostNotFoundError',
+  'SequelizeTimeoutError',
+]);
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+  'PROTOCOL_CONNECTION_LOST', 'ER_CONNECTION_TIMEOUT', 'ER_SOCKET_UNEXPECTED_CLOSE',
+  // PostgreSQL: serialization failure, deadlock, lock timeout, admin shutdown, cannot connect now.
+  '40001', '40P01', '55P03', '57P01', '57P03',
+  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT',
+  'SQLITE_BUSY', 'SQLITE_LOCKED',
+]);
+
+const codeOf = (error: RawError): string | undefined => {
+  const code = error.parent?.code ?? error.original?.code ?? error.code;
+  return typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
+};
+
+/** Whether retrying later may succeed: a lost or refused connection, a deadlock, a busy database. */
+export function isTransient(error: unknown): boolean {
+  const raw = (error ?? {}) as RawError;
+  const code = codeOf(raw);
+  return (
+    (typeof raw.name === 'string' && TRANSIENT_NAMES.has(raw.name)) ||
+    (code !== undefined && (TRANSIENT_CODES.has(code) || code.startsWith('08')))
+  );
+}
+
+/** The first line of the driver's message, cut before any echo of the statement, with every bound text removed. */
+function safeDetail(raw: RawError, bound: readonly unknown[]): string {
+  let text = typeof raw.parent?.message === 'string' ? raw.parent.message : typeof raw.message === 'string' ? raw.message : '';
+  text = text.split('\n', 1)[0]!.split(/\bsql:/i, 1)[0]!.trim();
+  for (const value of bound) {
+    if (typeof value === 'string' && value.length > 0) text = text.split(value).join('[redacted]');
+  }
+  // MySQL quotes the offending value of a duplicate key; nothing else of the message matters there.
+  text = text.replace(/'[^']*'/g, (quoted) => (quoted.length > 2 ? "'[redacted]'" : quoted));
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+export function toDatabaseError(operation: string, error: unknown, bound: readonly unknown[]): DatabaseError {
+  const raw = (error ?? {}) as RawError;
+  const name = typeof raw.name === 'string' ? raw.name : 'Error';
+  const code = codeOf(raw);
+  const detail = safeDetail(raw, bound);
+  const message = `Session store ${operation} failed: ${name}${code ? ` ${code}` : ''}${detail ? `: ${detail}` : ''}`;
+  return new DatabaseError('ERR_DATABASE', message, { transient: isTransient(error), driverCode: code });
+}

@@ -1,0 +1,17 @@
+import type { DialectName } from '../sequelize-compat.js';
+import type { Dialect } from './dialect.js';
+import { db2, mssql, oracle, snowflake } from './merge.js';
+import { mysql } from './mysql.js';
+import { postgres } from './postgres.js';
+import { sqlite } from './sqlite.js';
+
+export type { Dialect, TableShape, UpsertShape } from './dialect.js';
+
+const DIALECTS: Partial<Record<DialectName, Dialect>> = {
+  postgres, sqlite, mysql, mariadb: mysql, mssql, db2, ibmi: db2, oracle, snowflake,
+};
+
+/** The SQL differences of a dialect; undefined for one the store has no single-statement upsert for. */
+export function dialectFor(name: DialectName): Dialect | undefined {
+  return DIALECTS[name];
+}

@@ -1,0 +1,44 @@
+import type { Dialect, TableShape } from './dialect.js';
+
+const live = (shape: TableShape, qualifier?: string) => {
+  const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
+  // MariaDB's JSON is LONGTEXT and MySQL's is binary JSON: JSON_TYPE reads both.
+  return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> ''`;
+};
+
+/** MySQL and MariaDB (either server, through the mysql or mariadb dialect). */
+export const mysql: Dialect = {
+  columnTypes: {
+    // Default collations fold case and ignore trailing spaces; bytes compare exactly on either server.
+    // 1020 bytes hold 255 characters of any UTF-8.
+    sid: () => 'VARBINARY(1020)',
+    // A plain TEXT stops at 64 KB.
+    sess: (types) => types.TEXT('long'),
+  },
+  // FROM_UNIXTIME reads the session time zone that Sequelize sets from its `timezone` option, the
+  // one its own DATETIME values are written in; the mariadb driver would send a Date in UTC instead.
+  time: (placeholder) => `FROM_UNIXTIME(${placeholder} / 1000)`,
+  timeValue: (ms) => ms,
+  // Through bound statements, v7's mysql dialect misreads BIGINT results; text arrives intact.
+  count: 'CAST(COUNT(*) AS CHAR)',
+  textMarker: '',
+  jsonMarker: 'null',
+  live,
+  upsert(shape, { columns, values, keep, now }) {
+    // ON DUPLICATE KEY UPDATE has no WHERE: each assignment carries the condition instead. MySQL
+    // applies them left to right, each seeing the ones before: `sess` goes first, so once it is
+    // replaced the condition holds for the rest too, and while a marker stands it holds for none.
+    const condition = `${live(shape)} OR ${shape.expire} <= ${now}`;
+    const updated = columns.filter((column) => !keep.has(column));
+    const ordered = [shape.sess, ...updated.filter((column) => column !== shape.sess)];
+    const updates = ordered.map((column) => `${column} = IF(${condition}, VALUES(${column}), ${column})`);
+    return (
+      `INSERT INTO ${shape.table} (${columns.join(', ')}) VALUES (${values.join(', ')}) ` +
+      `ON DUPLICATE KEY UPDATE ${updates.join(', ')}`
+    );
+  },
+  pruneBatch(shape, now, limit) {
+    return `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`;
+  },
+  pruneBatchSize: 20_000,
+};

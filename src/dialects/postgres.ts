@@ -1,0 +1,34 @@
+import type { Dialect } from './dialect.js';
+import { defaultColumnTypes, identity } from './dialect.js';
+
+/** PostgreSQL: `INSERT … ON CONFLICT DO UPDATE … WHERE`, and batches that skip rows another pruner holds. */
+export const postgres: Dialect = {
+  columnTypes: defaultColumnTypes,
+  time: identity,
+  // An ISO string with its zone is exact for TIMESTAMPTZ and cheaper for the driver than a Date.
+  timeValue: (ms) => new Date(ms).toISOString(),
+  count: 'COUNT(*)',
+  textMarker: '',
+  jsonMarker: 'null',
+  live(shape, qualifier) {
+    const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
+    // A cast to text works for json (which has no equality) as well as jsonb.
+    return shape.sessKind === 'json' ? `${column}::text <> 'null'` : `${column} <> ''`;
+  },
+  upsert(shape, { columns, values, keep, now }) {
+    const updates = columns.filter((column) => !keep.has(column)).map((column) => `${column} = EXCLUDED.${column}`);
+    return (
+      `INSERT INTO ${shape.table} AS cur (${columns.join(', ')}) VALUES (${values.join(', ')}) ` +
+      `ON CONFLICT (${shape.sid}) DO UPDATE SET ${updates.join(', ')} ` +
+      `WHERE ${this.live(shape, 'cur')} OR cur.${shape.expire} <= ${now}`
+    );
+  },
+  pruneBatch(shape, now, limit) {
+    // SKIP LOCKED: several app instances pruning at once take disjoint rows instead of queueing.
+    return (
+      `DELETE FROM ${shape.table} WHERE ${shape.sid} IN (SELECT ${shape.sid} FROM ${shape.table} ` +
+      `WHERE ${shape.expire} < ${now} LIMIT ${limit} FOR UPDATE SKIP LOCKED)`
+    );
+  },
+  pruneBatchSize: 20_000,
+};

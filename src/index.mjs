@@ -1,0 +1,13 @@
+// The ESM entry: a thin wrapper over the CommonJS build, so both share one class.
+import cjs from './index.js';
+
+export const {
+  SequelizeSessionStore,
+  SessionStoreError,
+  ConfigurationError,
+  InvalidInputError,
+  CorruptSessionError,
+  DatabaseError,
+  StoreClosedError,
+} = cjs;
+export default cjs;

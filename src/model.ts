@@ -1,0 +1,108 @@
+/**
+ * The model behind the store: the created default (SPEC §2.3) or the application's own, checked
+ * once at construction, and the quoted table shape the statements are built from.
+ */
+import { ConfigurationError } from './errors.js';
+import type { Dialect, TableShape } from './dialects/index.js';
+import type { ResolvedOptions } from './options.js';
+import type { AttributeInfo, ModelInfo, ModelLike, SequelizeCompat, SequelizeLike } from './sequelize-compat.js';
+
+const SID_TYPES = new Set(['STRING', 'CHAR', 'TEXT', 'CITEXT', 'UUID', 'UUIDV4', 'VARBINARY', 'VARCHAR']);
+const SESS_TYPES = new Set(['TEXT', 'STRING', 'JSON', 'JSONB', 'CITEXT']);
+const EXPIRE_TYPES = new Set(['DATE']);
+
+/** The resolved model: the class, its table shape and what `set` must fill besides sid/sess/expire. */
+export interface SessionModel {
+  readonly model: ModelLike;
+  readonly info: ModelInfo;
+  readonly shape: TableShape;
+  /** Longest sid the sid column takes. */
+  readonly maxSidLength: number;
+  /** Attribute names of the sid/sess/expire columns, which `extras` may not set. */
+  readonly reserved: ReadonlySet<string>;
+  /** Whether the store created the model (and so declared its index). */
+  readonly created: boolean;
+  /** The column name of `expire`, unquoted. */
+  readonly expireColumn: string;
+}
+
+function defineDefaultModel(sequelize: SequelizeLike, compat: SequelizeCompat, dialect: Dialect, options: ResolvedOptions): ModelLike {
+  const types = compat.dataTypes as Record<string, any>;
+  const { tableName, columns } = options;
+  const column = compat.columnOption;
+  const modelName = `SequelizeSessionStore_${tableName}`;
+  // Two stores on one table share the model rather than replace it under the first one's feet.
+  const existing = compat.findModel(modelName);
+  if (existing) return existing;
+  return sequelize.define(
+    modelName,
+    {
+      sid: { type: dialect.columnTypes.sid(types), primaryKey: true, allowNull: false, [column]: columns.sid },
+      sess: { type: dialect.columnTypes.sess(types), allowNull: false, [column]: columns.sess },
+      expire: { type: types.DATE(6), allowNull: false, [column]: columns.expire },
+    },
+    {
+      tableName,
+      timestamps: false,
+      indexes: [{ name: `${tableName}_expire`, fields: [columns.expire] }],
+    },
+  );
+}
+
+function findAttribute(info: ModelInfo, wanted: string): AttributeInfo | undefined {
+  const byName = info.attributes.get(wanted);
+  if (byName) return byName;
+  for (const attribute of info.attributes.values()) if (attribute.column === wanted) return attribute;
+  return undefined;
+}
+
+function checkUserModel(model: unknown): asserts model is ModelLike {
+  const candidate = model as { getTableName?: unknown; sync?: unknown } | null;
+  if (typeof model !== 'function' || typeof candidate?.getTableName !== 'function' || typeof candidate.sync !== 'function') {
+    throw new ConfigurationError('ERR_INVALID_MODEL', 'Expected `model` to be a Sequelize model class (from define() or Model.init())');
+  }
+}
+
+/** Resolves the model of the store; throws a {@link ConfigurationError} naming what a user's model lacks. */
+export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, dialect: Dialect, options: ResolvedOptions): SessionModel {
+  if (options.model !== undefined) checkUserModel(options.model);
+  const model = options.model ?? defineDefaultModel(sequelize, compat, dialect, options);
+  const modelSequelize = (model as unknown as { sequelize?: unknown }).sequelize;
+  if (options.model !== undefined && modelSequelize !== undefined && modelSequelize !== sequelize) {
+    throw new ConfigurationError('ERR_INVALID_MODEL', `Model \`${model.name}\` belongs to another Sequelize instance than \`sequelize\``);
+  }
+  const info = compat.modelInfo(model);
+
+  const problems: string[] = [];
+  const pick = (role: 'sid' | 'sess' | 'expire', allowed: Set<string>, expected: string) => {
+    const attribute = findAttribute(info, options.columns[role]);
+    if (!attribute) problems.push(`an attribute \`${options.columns[role]}\` (${expected})`);
+    else if (!allowed.has(attribute.type)) problems.push(`\`${attribute.name}\` to be ${expected}, not ${attribute.type}`);
+    else if (role === 'sid' && !attribute.primaryKey) problems.push(`\`${attribute.name}\` to be the primary key`);
+    return attribute;
+  };
+  const sid = pick('sid', SID_TYPES, 'a string primary key');
+  const sess = pick('sess', SESS_TYPES, 'JSON, JSONB, TEXT or STRING');
+  const expire = pick('expire', EXPIRE_TYPES, 'a DATE');
+  if (!sid || !sess || !expire || problems.length > 0) {
+    const hint = options.model === undefined ? '' : ' (set `columns` if they have other names)';
+    throw new ConfigurationError('ERR_INVALID_MODEL', `Model \`${model.name}\` needs ${problems.join(', ')}${hint}`);
+  }
+
+  const shape: TableShape = Object.freeze({
+    table: compat.quoteTable(model),
+    sid: compat.quoteIdentifier(sid.column),
+    sess: compat.quoteIdentifier(sess.column),
+    expire: compat.quoteIdentifier(expire.column),
+    sessKind: sess.type === 'JSON' || sess.type === 'JSONB' ? 'json' : 'text',
+  });
+  return Object.freeze({
+    model,
+    info,
+    shape,
+    maxSidLength: sid.type === 'STRING' || sid.type === 'CHAR' ? (options.model ? (sid.length ?? 255) : 255) : options.model ? 10_000 : 255,
+    reserved: new Set([sid.name, sess.name, expire.name]),
+    created: options.model === undefined,
+    expireColumn: expire.column,
+  });
+}

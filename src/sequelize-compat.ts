@@ -1,0 +1,221 @@
+/**
+ * The one place that knows Sequelize v6 (`sequelize`) from v7 (`@sequelize/core`). Neither package
+ * is imported: the store works with the instance the application passes in, described here by the
+ * few members it uses, so a project with only one of the majors installed type-checks.
+ */
+import { ConfigurationError, describe } from './errors.js';
+
+/** The members of a Sequelize v6 or v7 instance that the store uses. */
+export interface SequelizeLike {
+  query(sql: string, options?: Record<string, unknown>): Promise<unknown>;
+  getDialect(): string;
+  getQueryInterface(): unknown;
+  define(modelName: string, attributes: Record<string, unknown>, options?: Record<string, unknown>): ModelLike;
+}
+
+/** The members of a Sequelize v6 or v7 model class that the store uses. */
+export interface ModelLike {
+  readonly name: string;
+  getTableName(): unknown;
+  sync(options?: Record<string, unknown>): Promise<unknown>;
+}
+
+/** The dialect families the store writes SQL for; others get the portable statements. */
+export type DialectName = 'postgres' | 'mysql' | 'mariadb' | 'sqlite' | 'mssql' | 'db2' | 'ibmi' | 'oracle' | 'snowflake' | 'other';
+
+/** An attribute of a model, the same shape whatever the major. */
+export interface AttributeInfo {
+  /** The attribute's name in the model. */
+  readonly name: string;
+  /** The column's name in the table. */
+  readonly column: string;
+  /** The data type's name in upper case: STRING, TEXT, JSON, JSONB, DATE, … */
+  readonly type: string;
+  /** The declared length of a STRING, when there is one. */
+  readonly length: number | undefined;
+  readonly primaryKey: boolean;
+}
+
+/** What the store needs to know of a model, read once at construction. */
+export interface ModelInfo {
+  readonly attributes: ReadonlyMap<string, AttributeInfo>;
+  /** Columns that Sequelize's timestamps fill, or undefined when the model has none. */
+  readonly createdAt: string | undefined;
+  readonly updatedAt: string | undefined;
+}
+
+interface QueryGeneratorLike {
+  quoteIdentifier(identifier: string, force?: boolean): string;
+  quoteTable(table: unknown): string;
+}
+
+export interface SequelizeCompat {
+  readonly major: 6 | 7;
+  readonly dialect: DialectName;
+  /** Options merged into every store query: raw rows, the primary of a replicated setup, never an ambient transaction. */
+  readonly queryOptions: Readonly<Record<string, unknown>>;
+  /** Data types from the instance's own package, for defining the default model. */
+  readonly dataTypes: Record<string, unknown>;
+  quoteIdentifier(name: string): string;
+  quoteTable(model: ModelLike): string;
+  modelInfo(model: ModelLike): ModelInfo;
+  /** The attribute option that names a column: `field` in v6, `columnName` in v7. */
+  readonly columnOption: 'field' | 'columnName';
+  /** A model already defined on the instance under this name. */
+  findModel(name: string): ModelLike | undefined;
+  /** The dialect's name as the instance gives it. */
+  readonly rawDialect: string;
+  readonly queryInterface: unknown;
+  /** The table argument queryInterface methods take for this model. */
+  tableOf(model: ModelLike): unknown;
+  /** The table's bare name. */
+  tableNameOf(model: ModelLike): string;
+}
+
+const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
+
+/** Throws a clear error unless `value` looks like a Sequelize v6 or v7 instance. */
+export function assertSequelize(value: unknown): asserts value is SequelizeLike {
+  const candidate = value as Partial<Record<string, unknown>> | null | undefined;
+  if (value === undefined || value === null) {
+    throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'Option `sequelize` (or `db`) is required: pass your Sequelize instance');
+  }
+  if (
+    typeof value !== 'object' ||
+    !isFunction(candidate?.query) ||
+    !isFunction(candidate?.getDialect) ||
+    !isFunction(candidate?.getQueryInterface) ||
+    !isFunction(candidate?.define)
+  ) {
+    throw new ConfigurationError(
+      'ERR_INVALID_SEQUELIZE',
+      `Expected \`sequelize\` to be a Sequelize instance (from 'sequelize' v6 or '@sequelize/core' v7), got ${describe(value)}`,
+    );
+  }
+}
+
+function dialectName(raw: string): DialectName {
+  switch (raw) {
+    case 'postgres': case 'mysql': case 'mariadb': case 'mssql': case 'db2': case 'ibmi': case 'oracle': case 'snowflake':
+      return raw;
+    case 'sqlite': case 'sqlite3':
+      return 'sqlite';
+    default:
+      return 'other';
+  }
+}
+
+function typeName(type: unknown): string {
+  if (typeof type === 'string') return type.split(/[\s(]/, 1)[0]!.toUpperCase();
+  const value = type as { key?: unknown; getDataTypeId?: () => string; constructor?: { key?: unknown } } | undefined;
+  // v7 names a data type through getDataTypeId(); v6 through `key`.
+  if (value && isFunction(value.getDataTypeId)) return value.getDataTypeId().toUpperCase();
+  if (value && typeof value.key === 'string') return value.key.toUpperCase();
+  if (value?.constructor && typeof value.constructor.key === 'string') return value.constructor.key.toUpperCase();
+  return 'UNKNOWN';
+}
+
+function typeLength(type: unknown): number | undefined {
+  const value = type as { options?: { length?: unknown }; _length?: unknown } | undefined;
+  const length = value?.options?.length ?? value?._length;
+  return typeof length === 'number' ? length : undefined;
+}
+
+interface RawAttribute {
+  field?: string;
+  columnName?: string;
+  type?: unknown;
+  primaryKey?: boolean;
+}
+
+function readModelV7(model: ModelLike): ModelInfo {
+  const definition = (model as unknown as {
+    modelDefinition: {
+      attributes: Map<string, RawAttribute>;
+      timestampAttributeNames: { createdAt?: string; updatedAt?: string };
+    };
+  }).modelDefinition;
+  const attributes = new Map<string, AttributeInfo>();
+  for (const [name, attribute] of definition.attributes) {
+    attributes.set(name, {
+      name,
+      column: attribute.columnName ?? name,
+      type: typeName(attribute.type),
+      length: typeLength(attribute.type),
+      primaryKey: attribute.primaryKey === true,
+    });
+  }
+  const column = (name: string | undefined) => (name === undefined ? undefined : attributes.get(name)?.column);
+  return {
+    attributes,
+    createdAt: column(definition.timestampAttributeNames.createdAt),
+    updatedAt: column(definition.timestampAttributeNames.updatedAt),
+  };
+}
+
+function readModelV6(model: ModelLike): ModelInfo {
+  const raw = model as unknown as {
+    rawAttributes: Record<string, RawAttribute>;
+    _timestampAttributes?: { createdAt?: string; updatedAt?: string };
+  };
+  const attributes = new Map<string, AttributeInfo>();
+  for (const [name, attribute] of Object.entries(raw.rawAttributes)) {
+    attributes.set(name, {
+      name,
+      column: attribute.field ?? name,
+      type: typeName(attribute.type),
+      length: typeLength(attribute.type),
+      primaryKey: attribute.primaryKey === true,
+    });
+  }
+  const timestamps = raw._timestampAttributes ?? {};
+  const column = (name: string | undefined) => (name === undefined ? undefined : attributes.get(name)?.column);
+  return { attributes, createdAt: column(timestamps.createdAt), updatedAt: column(timestamps.updatedAt) };
+}
+
+/** v7 deprecates getTableName() for `Model.table`; v6 has only getTableName(). */
+const tableOf = (model: ModelLike): unknown =>
+  'modelDefinition' in model ? (model.modelDefinition as { table: unknown }).table : model.getTableName();
+
+/** Reads, once, what differs between the majors for this instance. */
+export function compat(sequelize: SequelizeLike): SequelizeCompat {
+  const instance = sequelize as unknown as {
+    constructor: { DataTypes?: Record<string, unknown> };
+    Sequelize?: { DataTypes?: Record<string, unknown> };
+    queryGenerator?: QueryGeneratorLike;
+  };
+  // v7 deprecates getQueryInterface() and getDialect() in favour of these properties; v6 lacks queryGenerator.
+  const queryInterface = (sequelize as unknown as { queryInterface?: unknown }).queryInterface ?? sequelize.getQueryInterface();
+  const generator = instance.queryGenerator ?? (queryInterface as { queryGenerator?: QueryGeneratorLike }).queryGenerator;
+  const rawDialect = (sequelize as unknown as { dialect?: { name?: string } }).dialect?.name ?? sequelize.getDialect();
+  if (!generator) throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'The Sequelize instance has no query generator: is it a Sequelize v6 or v7 instance?');
+  const version = Number.parseInt(String((sequelize.constructor as { version?: unknown }).version), 10);
+  const major = version >= 7 || isFunction((sequelize as unknown as Record<string, unknown>).getCurrentClsTransaction) ? 7 : 6;
+  const dataTypes = instance.constructor.DataTypes ?? instance.Sequelize?.DataTypes;
+  if (!dataTypes) throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'Cannot find DataTypes on the Sequelize instance');
+  return Object.freeze({
+    major,
+    dialect: dialectName(rawDialect),
+    // useMaster: a session written a moment ago must not be read stale from a replica.
+    // transaction null: v7 (and v6 with CLS) would otherwise join an application's ambient transaction.
+    queryOptions: Object.freeze({ raw: true, useMaster: true, transaction: null }),
+    dataTypes,
+    quoteIdentifier: (name: string) => generator.quoteIdentifier(name, true),
+    quoteTable: (model: ModelLike) => generator.quoteTable(tableOf(model)),
+    rawDialect,
+    queryInterface,
+    tableOf,
+    tableNameOf: (model: ModelLike) => {
+      const table = tableOf(model);
+      return typeof table === 'string' ? table : String((table as { tableName?: unknown }).tableName);
+    },
+    modelInfo: (model: ModelLike) => ('modelDefinition' in model ? readModelV7(model) : readModelV6(model)),
+    columnOption: major === 7 ? 'columnName' : 'field',
+    findModel(name: string) {
+      // v7 keeps models in a Map-like registry; v6 in a plain object. define() silently replaces in both.
+      const models = (sequelize as unknown as { models?: { get?(name: string): ModelLike | undefined } & Record<string, unknown> }).models;
+      if (!models) return undefined;
+      return typeof models.get === 'function' ? models.get(name) : (models[name] as ModelLike | undefined);
+    },
+  });
+}

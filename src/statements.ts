@@ -1,0 +1,118 @@
+/**
+ * Every SQL statement of the store, built once per store from the model and the dialect. Each
+ * carries the sid, the session and every other value as bound parameters ($1, $2, …), never in
+ * its text, so they stay out of what Sequelize's `logging` shows. No `$` appears in the text
+ * except as a placeholder: Sequelize v6 reads one inside a string literal as a parameter too.
+ * Placeholders are numbered in their order of first appearance: v7's SQLite binds by that order.
+ */
+import type { Dialect, TableShape } from './dialects/index.js';
+import type { SessionModel } from './model.js';
+
+/** How long a destroyed session's marker row blocks a `set` or `touch` that was already in flight. */
+export const MARKER_LIFE_MS = 60 * 60_000;
+
+export interface Statements {
+  /** $1 sid, $2 now → rows of { s: sess, e: expire }. */
+  readonly get: string;
+  /** $1 now → rows of { k: sid, s: sess, e: expire }. */
+  readonly all: string;
+  /** $1 now → one row { n }. */
+  readonly length: string;
+  /** $1 new expiry, $2 now, $3 sid. Never touches an expired row or a destroy marker. */
+  readonly touch: string;
+  /** The same, writing only when the stored expiry is before $4 (the `touchAfter` window). */
+  readonly touchAfter: string;
+  /** $1 the marker's expiry, then $2 now when the model has `updatedAt`, then the sid. */
+  readonly destroy: string;
+  readonly clear: string;
+  /** $1 now: every expired row at once. */
+  readonly pruneAll: string;
+  /** $1 now, deleting at most `dialect.pruneBatchSize` rows; undefined where the dialect has no bounded delete. */
+  readonly pruneBatch: string | undefined;
+  /** The marker `destroy` writes in the `sess` column, as the text of a SQL literal. */
+  readonly markerLiteral: string;
+  readonly live: string;
+  /** The upsert of `set` for this list of extra columns (attribute names), built once per list. */
+  upsert(extraAttributes: readonly string[]): string;
+  /** The bind values of a time, in the form the dialect compares right. */
+  time(ms: number): unknown;
+  /** For destroyWhere: the condition `column = $i` of an extra attribute, or undefined when it is unknown. */
+  column(attribute: string): { quoted: string; isDate: boolean } | undefined;
+  readonly shape: TableShape;
+  readonly dialect: Dialect;
+  readonly setsCreatedAt: boolean;
+  readonly setsUpdatedAt: boolean;
+}
+
+export function buildStatements(dialect: Dialect, model: SessionModel, quote: (name: string) => string): Statements {
+  const { shape, info } = model;
+  const { table, sid, sess, expire } = shape;
+  const t = (placeholder: string) => dialect.time(placeholder);
+  const live = dialect.live(shape);
+  const marker = shape.sessKind === 'json' ? dialect.jsonMarker : dialect.textMarker;
+  const markerLiteral = `'${marker}'`;
+  const createdAt = info.createdAt === undefined ? undefined : quote(info.createdAt);
+  const updatedAt = info.updatedAt === undefined ? undefined : quote(info.updatedAt);
+  const touchedAt = updatedAt ? `, ${updatedAt} = ${t('$2')}` : '';
+
+  const dateColumns = new Set<string>();
+  for (const attribute of info.attributes.values()) if (attribute.type === 'DATE') dateColumns.add(attribute.name);
+
+  const upserts = new Map<string, string>();
+  function upsert(extraAttributes: readonly string[]): string {
+    const key = extraAttributes.join('\u0000');
+    let sql = upserts.get(key);
+    if (sql !== undefined) return sql;
+    // Bind order: $1 sid, $2 sess, $3 expire, $4 now, then the extras in the order given.
+    const columns = [sid, sess, expire];
+    const values = ['$1', '$2', t('$3')];
+    const keep = new Set([sid]);
+    if (createdAt) {
+      columns.push(createdAt);
+      values.push(t('$4'));
+      keep.add(createdAt);
+    }
+    if (updatedAt) {
+      columns.push(updatedAt);
+      values.push(t('$4'));
+    }
+    extraAttributes.forEach((name, i) => {
+      const attribute = info.attributes.get(name)!;
+      columns.push(quote(attribute.column));
+      values.push(dateColumns.has(name) ? t(`$${i + 5}`) : `$${i + 5}`);
+    });
+    sql = dialect.upsert(shape, { columns, values, keep, now: t('$4') });
+    upserts.set(key, sql);
+    return sql;
+  }
+
+  const pruneBatch = dialect.pruneBatch(shape, t('$1'), dialect.pruneBatchSize);
+  return Object.freeze({
+    get: `SELECT ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${sid} = $1 AND ${expire} > ${t('$2')}`,
+    all: `SELECT ${sid} AS k, ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${expire} > ${t('$1')}`,
+    length: `SELECT ${dialect.count} AS n FROM ${table} WHERE ${expire} > ${t('$1')} AND ${live}`,
+    // Placeholders appear in the text in ascending order: v7's SQLite binds an array by order of appearance.
+    touch: `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND ${live}`,
+    touchAfter:
+      `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} ` +
+      `WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND ${expire} < ${t('$4')} AND ${live}`,
+    destroy: updatedAt
+      ? `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')}, ${updatedAt} = ${t('$2')} WHERE ${sid} = $3`
+      : `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')} WHERE ${sid} = $2`,
+    clear: `DELETE FROM ${table}`,
+    pruneAll: `DELETE FROM ${table} WHERE ${expire} < ${t('$1')}`,
+    pruneBatch,
+    markerLiteral,
+    live,
+    upsert,
+    time: (ms: number) => dialect.timeValue(ms),
+    column(attribute: string) {
+      const found = info.attributes.get(attribute);
+      return found && !model.reserved.has(attribute) ? { quoted: quote(found.column), isDate: dateColumns.has(attribute) } : undefined;
+    },
+    shape,
+    dialect,
+    setsCreatedAt: createdAt !== undefined,
+    setsUpdatedAt: updatedAt !== undefined,
+  });
+}

@@ -1,0 +1,498 @@
+/**
+ * The express-session store. Each operation is one SQL statement built once per store (see
+ * statements.ts), run through `sequelize.query` with bound parameters; this file holds the
+ * request-path logic around them: validation, coalescing, the touch window, errors.
+ */
+import createDebug from 'debug';
+import { Store } from 'express-session';
+import type { SessionData } from 'express-session';
+import { settle, type Callback } from './callback.js';
+import { createCodec, type Codec } from './codec.js';
+import { toDatabaseError } from './database-errors.js';
+import { dialectFor } from './dialects/index.js';
+import {
+  ConfigurationError,
+  CorruptSessionError,
+  InvalidInputError,
+  SessionStoreError,
+  StoreClosedError,
+  describe,
+} from './errors.js';
+import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
+import { ensureTable } from './table.js';
+import { resolveModel, type SessionModel } from './model.js';
+import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions } from './options.js';
+import { Pruner } from './pruner.js';
+import { assertSequelize, compat, type ModelLike, type SequelizeCompat } from './sequelize-compat.js';
+import { buildStatements, MARKER_LIFE_MS, type Statements } from './statements.js';
+
+const debug = createDebug('sequelize-session-store');
+
+/** A stored row as the get/all statements return it. */
+interface Row {
+  k?: unknown;
+  s: unknown;
+  e: unknown;
+}
+
+/** Past this many remembered expiries the memory of them starts over (it only saves writes). */
+const MAX_KNOWN_EXPIRIES = 10_000;
+
+const toMs = (value: unknown): number =>
+  value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
+
+/** The number of rows a write changed, from whichever shape the dialect and major return it in. */
+function affectedRows(result: unknown): number {
+  if (typeof result === 'number') return result;
+  if (Array.isArray(result)) {
+    const [first, meta] = result as [Record<string, unknown> | undefined, unknown];
+    if (typeof meta === 'number') return meta;
+    const from = (value: unknown) => {
+      const record = value as Record<string, unknown> | null | undefined;
+      for (const key of ['changes', 'affectedRows', 'rowCount']) if (typeof record?.[key] === 'number') return record[key] as number;
+      return undefined;
+    };
+    return from(meta) ?? from(first) ?? 0;
+  }
+  return 0;
+}
+
+const SELECT = 'SELECT';
+// BULKUPDATE makes every dialect of both majors report the rows a write changed as a number.
+const WRITE = 'BULKUPDATE';
+
+/**
+ * An express-session store that keeps sessions in a SQL table through Sequelize v6 or v7.
+ * @example
+ * const store = new SequelizeSessionStore({ sequelize });
+ * app.use(session({ store, secret, resave: false, saveUninitialized: false }));
+ */
+export class SequelizeSessionStore extends Store {
+  readonly #options: ResolvedOptions;
+  readonly #compat: SequelizeCompat;
+  readonly #model: SessionModel;
+  readonly #sql: Statements;
+  readonly #codec: Codec;
+  readonly #pruner: Pruner;
+  /** Settles once the table exists; reset after a failure so the next operation tries again. */
+  #ready: Promise<void> | undefined;
+  #isReady: boolean;
+  #closed = false;
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
+  /** In-flight reads by key: concurrent gets of one session share a query. */
+  readonly #gets = new Map<string, Promise<Row | undefined>>();
+  /** In-flight touches by key, with the expiry they write. */
+  readonly #touches = new Map<string, { expire: number; promise: Promise<void> }>();
+  /** Stored expiries this process read or wrote, for `touchAfter`. */
+  readonly #known = new Map<string, number>();
+  #pruning: Promise<number> | undefined;
+
+  constructor(options: SequelizeSessionStoreOptions) {
+    super();
+    this.#options = resolveOptions(options);
+    const { sequelize } = this.#options;
+    assertSequelize(sequelize);
+    this.#compat = compat(sequelize);
+    const dialect = dialectFor(this.#compat.dialect);
+    if (!dialect) {
+      throw new ConfigurationError(
+        'ERR_INVALID_SEQUELIZE',
+        `Dialect ${describe(this.#compat.rawDialect)} is not supported: the store needs a single-statement upsert`,
+      );
+    }
+    this.#model = resolveModel(sequelize, this.#compat, dialect, this.#options);
+    this.#sql = buildStatements(dialect, this.#model, this.#compat.quoteIdentifier);
+    const sessKind = this.#model.shape.sessKind;
+    this.#codec = createCodec(
+      sessKind === 'json' ? JSON : this.#options.serializer,
+      this.#options.maxSessionBytes,
+      sessKind === 'json' ? dialect.jsonMarker : dialect.textMarker,
+    );
+    this.#isReady = !this.#options.createTable;
+    this.#pruner = new Pruner(
+      this.#options.pruneInterval,
+      () => this.#track('prune', () => this.#prune()),
+      (error) => this.#report(error, 'prune'),
+    );
+    this.#pruner.start();
+  }
+
+  /** The Sequelize model holding the sessions. */
+  get model(): ModelLike {
+    return this.#model.model;
+  }
+
+  override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {
+    return settle(this.#get(sid), callback);
+  }
+
+  override set(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
+    return settle(this.#set(sid, session), callback);
+  }
+
+  override touch(sid: string, session: SessionData, callback?: Callback<void>): Promise<void> {
+    return settle(this.#touch(sid, session), callback);
+  }
+
+  override destroy(sid: string, callback?: Callback<void>): Promise<void> {
+    return settle(this.#destroy(sid), callback);
+  }
+
+  override all(callback?: Callback<Record<string, SessionData>>): Promise<Record<string, SessionData>> {
+    return settle(this.#track('all', () => this.#all()), callback);
+  }
+
+  override length(callback?: Callback<number>): Promise<number> {
+    return settle(this.#track('length', () => this.#length()), callback);
+  }
+
+  override clear(callback?: Callback<void>): Promise<void> {
+    return settle(this.#track('clear', () => this.#clear()), callback);
+  }
+
+  /** Prunes expired sessions now; resolves to how many rows were removed. */
+  cleanExpired(callback?: Callback<number>): Promise<number> {
+    return settle(this.#track('cleanExpired', () => this.#prune()), callback);
+  }
+
+  /**
+   * Removes every session whose extra columns match `where` (for example `{ userId: 42 }`), except
+   * the one whose id is `except`: "sign out everywhere else". Resolves to how many were removed.
+   */
+  destroyWhere(where: Record<string, unknown>, options?: { except?: string }, callback?: Callback<number>): Promise<number>;
+  destroyWhere(where: Record<string, unknown>, callback?: Callback<number>): Promise<number>;
+  destroyWhere(
+    where: Record<string, unknown>,
+    options?: { except?: string } | Callback<number>,
+    callback?: Callback<number>,
+  ): Promise<number> {
+    if (typeof options === 'function') return settle(this.#track('destroyWhere', () => this.#destroyWhere(where, {})), options);
+    return settle(this.#track('destroyWhere', () => this.#destroyWhere(where, options ?? {})), callback);
+  }
+
+  /** Creates the table and the index on `expire` if missing; idempotent. */
+  sync(callback?: Callback<void>): Promise<void> {
+    return settle(this.#track('sync', () => this.#sync()), callback);
+  }
+
+  /** Stops the prune timer and waits for operations in flight. The Sequelize instance stays open. */
+  close(callback?: Callback<void>): Promise<void> {
+    this.#closed = true;
+    this.#pruner.stop();
+    const drained = this.#inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
+    return settle(drained, callback);
+  }
+
+  // ---- request path ----
+
+  #get(sid: string): Promise<SessionData | null> {
+    const problem = this.#check('get', sid);
+    if (problem) return problem;
+    // A sid the table could not hold was never stored.
+    if (!this.#storable(sid)) return Promise.resolve(null);
+    const key = sid;
+    let row = this.#gets.get(key);
+    if (row === undefined) {
+      row = this.#track('get', () => this.#readRow(key));
+      this.#gets.set(key, row);
+      // Only this exact query leaves the map: a write may have replaced it with a newer one meanwhile.
+      const forget = () => {
+        if (this.#gets.get(key) === row) this.#gets.delete(key);
+      };
+      row.then(forget, forget);
+    }
+    // Each caller decodes its own copy: express-session mutates the session it is given.
+    return row.then((found) => (found === undefined ? null : this.#toSession(found)));
+  }
+
+  async #readRow(key: string): Promise<Row | undefined> {
+    const rows = (await this.#query('get', this.#sql.get, [key, this.#sql.time(Date.now())], SELECT)) as Row[];
+    const row = rows[0];
+    if (row !== undefined && this.#options.touchAfter > 0) this.#remember(key, toMs(row.e));
+    return row;
+  }
+
+  #set(sid: string, session: SessionData): Promise<void> {
+    const problem = this.#check('set', sid);
+    if (problem) return problem;
+    let bind: unknown[];
+    let extraAttributes: string[];
+    const now = Date.now();
+    let expire: number;
+    try {
+      if (!this.#storable(sid)) {
+        throw new InvalidInputError(
+          'ERR_INVALID_SID',
+          `A session id must be a non-empty, well-formed string of at most ${this.#model.maxSidLength} characters without NUL`,
+        );
+      }
+      if (typeof session !== 'object' || session === null) {
+        throw new InvalidInputError('ERR_INVALID_SESSION', `Expected the session to be an object, got ${describe(session)}`);
+      }
+      const encoded = this.#codec.encode(session);
+      expire = expiryOf(session, now, this.#options.life);
+      bind = [sid, encoded, this.#sql.time(expire), this.#sql.time(now)];
+      extraAttributes = this.#extras(sid, session, bind);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#gets.delete(sid);
+    return this.#track('set', async () => {
+      await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE);
+      if (this.#options.touchAfter > 0) this.#remember(sid, expire);
+    });
+  }
+
+  /** Runs `extras` and appends its values to `bind`; returns the attributes it filled, in bind order. */
+  #extras(sid: string, session: SessionData, bind: unknown[]): string[] {
+    const { extras } = this.#options;
+    if (extras === undefined) return [];
+    const seed: Record<string, unknown> = {};
+    let values: unknown;
+    try {
+      values = extras(seed, session, sid) ?? seed;
+    } catch (error) {
+      throw new InvalidInputError('ERR_EXTRAS_FAILED', `The \`extras\` function threw (${(error as Error)?.name ?? 'Error'}): nothing was written`);
+    }
+    if (typeof values !== 'object' || values === null) {
+      throw new InvalidInputError('ERR_EXTRAS_FAILED', `Expected \`extras\` to return an object or nothing, got ${describe(values)}`);
+    }
+    const names = Object.keys(values);
+    for (const name of names) {
+      const column = this.#sql.column(name);
+      if (column === undefined) {
+        throw new InvalidInputError(
+          'ERR_EXTRAS_FAILED',
+          `\`extras\` set \`${name}\`, which is not an attribute of the model other than sid, sess and expire`,
+        );
+      }
+      bind.push(this.#bindValue(column.isDate, (values as Record<string, unknown>)[name]));
+    }
+    return names;
+  }
+
+  #bindValue(isDate: boolean, value: unknown): unknown {
+    if (value === undefined) return null;
+    if (isDate && value !== null) return this.#sql.time(toMs(value));
+    if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) return JSON.stringify(value);
+    return value;
+  }
+
+  #touch(sid: string, session: SessionData): Promise<void> {
+    const problem = this.#check('touch', sid);
+    if (problem) return problem;
+    if (this.#options.disableTouch || !this.#storable(sid)) return Promise.resolve();
+    const now = Date.now();
+    const expire = expiryOf(session, now, this.#options.life);
+    const { touchAfter } = this.#options;
+    if (touchAfter > 0) {
+      const known = this.#known.get(sid);
+      if (known !== undefined && !touchNeeded(known, expire, touchAfter)) return Promise.resolve();
+    }
+    const running = this.#touches.get(sid);
+    if (running !== undefined && Math.abs(running.expire - expire) <= touchAfter) return running.promise;
+    this.#gets.delete(sid);
+    const promise = this.#track('touch', async () => {
+      try {
+        const time = this.#sql.time;
+        if (touchAfter > 0) {
+          await this.#query('touch', this.#sql.touchAfter, [time(expire), time(now), sid, time(expire - touchAfter)], WRITE);
+          this.#remember(sid, expire);
+        } else {
+          await this.#query('touch', this.#sql.touch, [time(expire), time(now), sid], WRITE);
+        }
+      } finally {
+        if (this.#touches.get(sid)?.promise === promise) this.#touches.delete(sid);
+      }
+    });
+    this.#touches.set(sid, { expire, promise });
+    return promise;
+  }
+
+  #destroy(sid: string): Promise<void> {
+    const problem = this.#check('destroy', sid);
+    if (problem) return problem;
+    if (!this.#storable(sid)) return Promise.resolve();
+    this.#gets.delete(sid);
+    this.#known.delete(sid);
+    const now = Date.now();
+    const marker = this.#sql.time(now + MARKER_LIFE_MS);
+    const bind = this.#sql.setsUpdatedAt ? [marker, this.#sql.time(now), sid] : [marker, sid];
+    return this.#track('destroy', async () => {
+      await this.#query('destroy', this.#sql.destroy, bind, WRITE);
+    });
+  }
+
+  // ---- whole-table operations ----
+
+  async #all(): Promise<Record<string, SessionData>> {
+    const rows = (await this.#query('all', this.#sql.all, [this.#sql.time(Date.now())], SELECT)) as Row[];
+    const sessions: Record<string, SessionData> = {};
+    for (const row of rows) {
+      const key = Buffer.isBuffer(row.k) ? row.k.toString('utf8') : String(row.k);
+      const session = this.#toSession(row);
+      if (session !== null) sessions[key] = session;
+    }
+    return sessions;
+  }
+
+  async #length(): Promise<number> {
+    const rows = (await this.#query('length', this.#sql.length, [this.#sql.time(Date.now())], SELECT)) as Array<{ n: unknown }>;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async #clear(): Promise<void> {
+    this.#forgetAll();
+    await this.#query('clear', this.#sql.clear, [], WRITE);
+  }
+
+  #prune(): Promise<number> {
+    // One prune at a time per store; a second caller shares the running one.
+    this.#pruning ??= this.#pruneBatches().finally(() => (this.#pruning = undefined));
+    return this.#pruning;
+  }
+
+  async #pruneBatches(): Promise<number> {
+    const { pruneBatch, pruneAll, dialect } = this.#sql;
+    const bind = [this.#sql.time(Date.now())];
+    if (pruneBatch === undefined) return affectedRows(await this.#query('prune', pruneAll, bind, WRITE));
+    let total = 0;
+    for (;;) {
+      const removed = affectedRows(await this.#query('prune', pruneBatch, bind, WRITE));
+      total += removed;
+      if (removed < dialect.pruneBatchSize || this.#closed) break;
+    }
+    debug('pruned %d expired rows', total);
+    return total;
+  }
+
+  async #destroyWhere(where: Record<string, unknown>, options: { except?: string }): Promise<number> {
+    if (typeof where !== 'object' || where === null || Array.isArray(where) || Object.keys(where).length === 0) {
+      throw new InvalidInputError('ERR_INVALID_ARGUMENT', `Expected \`where\` to be an object naming at least one column, got ${describe(where)}`);
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidInputError('ERR_INVALID_ARGUMENT', `Expected the options of destroyWhere to be an object, got ${describe(options)}`);
+    }
+    const { except } = options;
+    if (except !== undefined && typeof except !== 'string') {
+      throw new InvalidInputError('ERR_INVALID_ARGUMENT', `Expected \`except\` to be a session id (string), got ${describe(except)}`);
+    }
+    const now = Date.now();
+    const bind: unknown[] = [this.#sql.time(now + MARKER_LIFE_MS), this.#sql.time(now)];
+    const time = (placeholder: string) => this.#sql.dialect.time(placeholder);
+    const conditions: string[] = [`${this.#sql.shape.expire} > ${time('$2')}`, this.#sql.live];
+    for (const [name, value] of Object.entries(where)) {
+      const column = this.#sql.column(name);
+      if (column === undefined) {
+        throw new InvalidInputError('ERR_INVALID_ARGUMENT', `\`where\` names \`${name}\`, which is not an extra attribute of the model`);
+      }
+      if (value === null || value === undefined) {
+        conditions.push(`${column.quoted} IS NULL`);
+        continue;
+      }
+      const values = Array.isArray(value) ? value : [value];
+      if (values.length === 0) return 0;
+      const placeholders = values.map((item) => {
+        bind.push(this.#bindValue(column.isDate, item));
+        return column.isDate ? time(`$${bind.length}`) : `$${bind.length}`;
+      });
+      conditions.push(placeholders.length === 1 ? `${column.quoted} = ${placeholders[0]}` : `${column.quoted} IN (${placeholders.join(', ')})`);
+    }
+    if (except !== undefined) {
+      bind.push(except);
+      conditions.push(`${this.#sql.shape.sid} <> $${bind.length}`);
+    }
+    const { table, sess, expire } = this.#sql.shape;
+    const touched = this.#sql.setsUpdatedAt ? `, ${this.#compat.quoteIdentifier(this.#model.info.updatedAt!)} = ${time('$2')}` : '';
+    const sql = `UPDATE ${table} SET ${sess} = ${this.#sql.markerLiteral}, ${expire} = ${time('$1')}${touched} WHERE ${conditions.join(' AND ')}`;
+    this.#forgetAll();
+    return affectedRows(await this.#query('destroyWhere', sql, bind, WRITE));
+  }
+
+  async #sync(): Promise<void> {
+    await ensureTable(this.#options.sequelize, this.#compat, this.#model);
+    this.#isReady = true;
+  }
+
+  // ---- plumbing ----
+
+  /** Refuses a non-string sid and any call after close(); undefined when the call may go on. */
+  #check(operation: string, sid: unknown): Promise<never> | undefined {
+    if (this.#closed) return Promise.reject(new StoreClosedError(operation));
+    if (typeof sid !== 'string') {
+      return Promise.reject(new InvalidInputError('ERR_INVALID_SID', `Expected the session id of ${operation} to be a string, got ${describe(sid, true)}`));
+    }
+    return undefined;
+  }
+
+  /** Whether the sid column can hold this id exactly (drivers would mangle NUL and lone surrogates). */
+  #storable(sid: string): boolean {
+    return sid.length > 0 && sid.length <= this.#model.maxSidLength && !sid.includes('\u0000') && sid.isWellFormed();
+  }
+
+  /** Counts an operation in flight (for close()), making sure the table exists first. */
+  #track<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreClosedError(operation));
+    this.#inFlight++;
+    const promise = this.#isReady ? run() : this.#whenReady().then(run);
+    return promise.finally(() => {
+      if (--this.#inFlight === 0 && this.#drained) {
+        this.#drained();
+        this.#drained = undefined;
+      }
+    });
+  }
+
+  #whenReady(): Promise<void> {
+    this.#ready ??= this.#sync().catch((error: unknown) => {
+      // Not cached: the database may not be up yet, and the next operation tries again.
+      this.#ready = undefined;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #query(operation: string, sql: string, bind: unknown[], type: string): Promise<unknown> {
+    try {
+      return await this.#options.sequelize.query(sql, { ...this.#compat.queryOptions, bind, type });
+    } catch (error) {
+      throw toDatabaseError(operation, error, bind);
+    }
+  }
+
+  #toSession(row: Row): SessionData | null {
+    let session: Record<string, unknown> | undefined;
+    try {
+      session = this.#codec.decode(row.s);
+    } catch {
+      this.#report(new CorruptSessionError('ERR_CORRUPT_SESSION', 'A stored session could not be decoded; it is treated as missing'), 'get');
+      return null;
+    }
+    if (session === undefined) return null;
+    const cookie = session.cookie as { expires?: unknown } | undefined;
+    // After a touch the row's expiry is newer than the stored cookie's; a browser-session cookie has none.
+    if (cookie && hasExpires(session)) cookie.expires = new Date(toMs(row.e)).toISOString();
+    return session as unknown as SessionData;
+  }
+
+  #remember(key: string, expire: number): void {
+    if (this.#known.size >= MAX_KNOWN_EXPIRIES) this.#known.clear();
+    this.#known.set(key, expire);
+  }
+
+  #forgetAll(): void {
+    this.#gets.clear();
+    this.#known.clear();
+  }
+
+  /** Background failures go to the `error` event when someone listens, else to the debug log; never thrown. */
+  #report(error: unknown, operation: string): void {
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error);
+      return;
+    }
+    const code = error instanceof SessionStoreError ? error.code : (error as { name?: string })?.name;
+    debug('%s: %s', operation, code, error instanceof SessionStoreError ? error.message : '');
+  }
+}
