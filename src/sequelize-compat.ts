@@ -5,19 +5,22 @@
  */
 import { ConfigurationError, describe } from './errors.js';
 
-/** The members of a Sequelize v6 or v7 instance that the store uses. */
+/**
+ * The members of a Sequelize v6 or v7 instance that the store uses. Parameters are `any` so that
+ * either major's own, stricter signatures fit.
+ */
 export interface SequelizeLike {
-  query(sql: string, options?: Record<string, unknown>): Promise<unknown>;
+  query(sql: string, options?: any): Promise<unknown>;
   getDialect(): string;
   getQueryInterface(): unknown;
-  define(modelName: string, attributes: Record<string, unknown>, options?: Record<string, unknown>): ModelLike;
+  define(modelName: string, attributes: any, options?: any): ModelLike;
 }
 
 /** The members of a Sequelize v6 or v7 model class that the store uses. */
 export interface ModelLike {
   readonly name: string;
   getTableName(): unknown;
-  sync(options?: Record<string, unknown>): Promise<unknown>;
+  sync(options?: any): Promise<unknown>;
 }
 
 /** The dialect families the store writes SQL for; others get the portable statements. */

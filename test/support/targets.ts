@@ -39,7 +39,6 @@ function connection(dialect: Dialect): Record<string, unknown> {
 }
 
 function connectV6(dialect: Dialect, options: Record<string, unknown>): SequelizeLike {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Sequelize } = require('sequelize') as typeof import('sequelize');
   const { user, ...rest } = connection(dialect);
   return new Sequelize({
