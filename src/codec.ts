@@ -1,7 +1,8 @@
 /**
- * How a session becomes the value of the `sess` column and back. Text columns hold the serializer's
- * output; JSON columns hold JSON. A destroyed session leaves a marker without data (see statements).
+ * How a session becomes the value of the `sess` column and back: the serializer's text (JSON for
+ * JSON columns), sealed when encryption is on. A destroyed session leaves a marker without data.
  */
+import type { Sealer } from './crypto.js';
 import { InvalidInputError } from './errors.js';
 
 export interface Serializer {
@@ -11,30 +12,41 @@ export interface Serializer {
 
 export interface Codec {
   /** The bound value for `sess`; throws an {@link InvalidInputError} when the session cannot be stored. */
-  encode(session: unknown): string;
-  /** The session of a stored value; undefined for the marker a destroy leaves; throws when the value is corrupt. */
-  decode(stored: unknown): Record<string, unknown> | undefined;
+  encode(session: unknown, rowKey: string): string;
+  /** The session of a stored value; undefined for a destroy marker; throws when the value cannot be decoded. */
+  decode(stored: unknown, rowKey: string): Record<string, unknown> | undefined;
 }
 
-export function createCodec(serializer: Serializer, maxBytes: number, tombstone: string): Codec {
+export function createCodec(options: {
+  serializer: Serializer;
+  json: boolean;
+  maxBytes: number;
+  marker: string;
+  sealer: Sealer | undefined;
+}): Codec {
+  const { serializer, json, maxBytes, marker, sealer } = options;
   return {
-    encode(session) {
+    encode(session, rowKey) {
       let text: unknown;
       try {
         text = serializer.stringify(session);
       } catch (error) {
-        // The serializer's message could quote the session (a BigInt's value, a key name): keep only its kind.
+        // The serializer's message could quote the session (a key name, a value): keep only its kind.
         throw new InvalidInputError(
           'ERR_SESSION_NOT_SERIALIZABLE',
           `The session cannot be serialized (${(error as Error)?.name ?? 'Error'}): it holds a cycle, a BigInt or another value the serializer refuses`,
         );
       }
-      if (typeof text !== 'string' || text === tombstone) {
+      if (typeof text !== 'string' || text === marker) {
         throw new InvalidInputError('ERR_SESSION_NOT_SERIALIZABLE', 'The serializer did not turn the session into a string');
       }
-      // Most sessions are far below the limit in characters; only count bytes when it could matter.
-      if (text.length * 3 > maxBytes) {
-        const bytes = Buffer.byteLength(text);
+      if (sealer) text = sealer.seal(text as string, rowKey);
+      // A JSON column holds a sealed session as a JSON string.
+      if (sealer && json) text = JSON.stringify(text);
+      const encoded = text as string;
+      // Most sessions are far below the limit in characters: only count bytes when it could matter.
+      if (encoded.length * 3 > maxBytes) {
+        const bytes = Buffer.byteLength(encoded);
         if (bytes > maxBytes) {
           throw new InvalidInputError(
             'ERR_SESSION_TOO_LARGE',
@@ -42,14 +54,22 @@ export function createCodec(serializer: Serializer, maxBytes: number, tombstone:
           );
         }
       }
-      return text;
+      return encoded;
     },
-    decode(stored) {
-      if (stored === null || stored === undefined || stored === tombstone) return undefined;
-      // JSON columns come back parsed on some drivers, as text on others.
-      const value = typeof stored === 'string' ? serializer.parse(stored) : Buffer.isBuffer(stored) ? serializer.parse(stored.toString('utf8')) : stored;
-      if (value === null || value === 0) return undefined;
-      if (typeof value !== 'object' || Array.isArray(value)) throw new TypeError('not a session object');
+    decode(stored, rowKey) {
+      if (stored === null || stored === undefined || stored === marker) return undefined;
+      // JSON columns come back parsed from some drivers, as text from others.
+      let value: unknown = Buffer.isBuffer(stored) ? stored.toString('utf8') : stored;
+      if (json && typeof value === 'string') value = JSON.parse(value);
+      if (value === null) return undefined;
+      if (sealer) {
+        if (typeof value !== 'string') throw new TypeError('not sealed');
+        const opened = sealer.open(value, rowKey);
+        if (opened === undefined) throw new TypeError('cannot be opened');
+        value = opened;
+      }
+      if (typeof value === 'string') value = serializer.parse(value);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not a session object');
       return value as Record<string, unknown>;
     },
   };

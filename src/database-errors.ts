@@ -37,6 +37,14 @@ const codeOf = (error: RawError): string | undefined => {
   return typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
 };
 
+/** Contention that the same statement, run again at once, usually gets past. */
+const RETRYABLE_CODES = new Set(['40001', '40P01', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+
+export function isRetryable(error: unknown): boolean {
+  const code = codeOf((error ?? {}) as RawError);
+  return code !== undefined && RETRYABLE_CODES.has(code);
+}
+
 /** Whether retrying later may succeed: a lost or refused connection, a deadlock, a busy database. */
 export function isTransient(error: unknown): boolean {
   const raw = (error ?? {}) as RawError;

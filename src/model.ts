@@ -43,7 +43,8 @@ function defineDefaultModel(sequelize: SequelizeLike, compat: SequelizeCompat, d
     },
     {
       tableName,
-      timestamps: false,
+      // expiration.absolute needs to know when each session began: a `created` column then.
+      ...(options.absolute === undefined ? { timestamps: false } : { timestamps: true, createdAt: 'created', updatedAt: false }),
       indexes: [{ name: `${tableName}_expire`, fields: [columns.expire] }],
     },
   );
@@ -87,6 +88,13 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
   if (!sid || !sess || !expire || problems.length > 0) {
     const hint = options.model === undefined ? '' : ' (set `columns` if they have other names)';
     throw new ConfigurationError('ERR_INVALID_MODEL', `Model \`${model.name}\` needs ${problems.join(', ')}${hint}`);
+  }
+
+  if (options.absolute !== undefined && info.createdAt === undefined) {
+    throw new ConfigurationError(
+      'ERR_INVALID_MODEL',
+      `Option \`expiration.absolute\` needs a creation-time column: give model \`${model.name}\` Sequelize timestamps (createdAt)`,
+    );
   }
 
   const shape: TableShape = Object.freeze({

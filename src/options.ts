@@ -77,6 +77,24 @@ export interface SequelizeSessionStoreOptions {
    * @default 1_048_576 (1 MiB)
    */
   maxSessionBytes?: number;
+  /**
+   * Store the SHA-256 digest of each session id instead of the id (an HMAC-SHA-256 under `secret`
+   * when given), so a leaked table yields no usable session id. `all()` is then keyed by digests.
+   * @default false
+   */
+  hashSids?: boolean | { secret: string | Buffer };
+  /**
+   * Encrypt `sess` at rest with AES-256-GCM under the first key; every key listed can decrypt, so
+   * keys rotate by putting the new one first. Each key is a 32-byte Buffer or 64 hex characters.
+   * @example { keys: [process.env.SESSION_KEY_NEW, process.env.SESSION_KEY_OLD] }
+   */
+  encryption?: { keys: ReadonlyArray<string | Buffer> };
+  /**
+   * Every operation settles within this many ms, even when the database hangs; past it, it
+   * rejects with a transient `ERR_TIMEOUT` error.
+   * @default 5_000
+   */
+  operationTimeout?: number;
 }
 
 /** Options after validation and defaults; frozen, computed once per store. */
@@ -94,11 +112,14 @@ export interface ResolvedOptions {
   readonly serializer: { stringify(value: unknown): string; parse(text: string): unknown };
   readonly createTable: boolean;
   readonly maxSessionBytes: number;
+  readonly hashSids: SequelizeSessionStoreOptions['hashSids'];
+  readonly encryption: SequelizeSessionStoreOptions['encryption'];
+  readonly operationTimeout: number;
 }
 
 const KNOWN = new Set([
   'sequelize', 'db', 'model', 'tableName', 'columns', 'extras', 'expiration', 'disableTouch',
-  'touchAfter', 'serializer', 'createTable', 'maxSessionBytes',
+  'touchAfter', 'serializer', 'createTable', 'maxSessionBytes', 'hashSids', 'encryption', 'operationTimeout',
 ]);
 
 /** connect-session-sequelize's options, with what replaces them here. */
@@ -108,6 +129,8 @@ const MIGRATION_HINTS: Record<string, string> = {
   extendDefaultFields: 'use `extras`',
   modelKey: 'pass the model as `model`',
 };
+
+const MAX_TIMER = 2 ** 31 - 1;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -161,8 +184,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     }
   }
   const interval = expiration.interval ?? 15 * 60_000;
-  if (interval !== false && !isNonNegative(interval)) {
-    throw invalidOption('expiration.interval', 'a number of milliseconds (0 or more) or false', interval);
+  // Node's timers take at most 2^31-1 ms; beyond that they fire at once.
+  if (interval !== false && !(isNonNegative(interval) && interval <= MAX_TIMER)) {
+    throw invalidOption('expiration.interval', 'a number of milliseconds from 0 to 2147483647, or false', interval);
   }
   const life = expiration.life ?? 24 * 60 * 60_000;
   if (!isPositive(life)) throw invalidOption('expiration.life', 'a number of milliseconds greater than 0', life);
@@ -188,6 +212,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     throw invalidOption('serializer', 'an object with stringify and parse functions', serializer);
   }
 
+  const operationTimeout = options.operationTimeout ?? 5_000;
+  if (!(isPositive(operationTimeout) && operationTimeout <= MAX_TIMER)) {
+    throw invalidOption('operationTimeout', 'a number of milliseconds from 1 to 2147483647', operationTimeout);
+  }
+  if (options.hashSids !== undefined && typeof options.hashSids !== 'boolean' && !isPlainObject(options.hashSids)) {
+    throw invalidOption('hashSids', 'a boolean or { secret }', options.hashSids);
+  }
+
   const model = options.model as ModelLike | undefined;
   return Object.freeze({
     sequelize,
@@ -207,5 +239,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     serializer: serializer as ResolvedOptions['serializer'],
     createTable: checkBoolean('createTable', options.createTable, model === undefined),
     maxSessionBytes,
+    hashSids: options.hashSids as ResolvedOptions['hashSids'],
+    encryption: options.encryption as ResolvedOptions['encryption'],
+    operationTimeout,
   });
 }

@@ -12,7 +12,7 @@ import type { SessionModel } from './model.js';
 export const MARKER_LIFE_MS = 60 * 60_000;
 
 export interface Statements {
-  /** $1 sid, $2 now → rows of { s: sess, e: expire }. */
+  /** $1 sid, $2 now (, $3 absolute cutoff) → rows of { s: sess, e: expire }. */
   readonly get: string;
   /** $1 now → rows of { k: sid, s: sess, e: expire }. */
   readonly all: string;
@@ -44,7 +44,11 @@ export interface Statements {
   readonly setsUpdatedAt: boolean;
 }
 
-export function buildStatements(dialect: Dialect, model: SessionModel, quote: (name: string) => string): Statements {
+/**
+ * With `absolute`, reads and touches also require the row to be younger than a bound cutoff,
+ * passed as the statement's last parameter.
+ */
+export function buildStatements(dialect: Dialect, model: SessionModel, quote: (name: string) => string, absolute: boolean): Statements {
   const { shape, info } = model;
   const { table, sid, sess, expire } = shape;
   const t = (placeholder: string) => dialect.time(placeholder);
@@ -54,6 +58,7 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
   const createdAt = info.createdAt === undefined ? undefined : quote(info.createdAt);
   const updatedAt = info.updatedAt === undefined ? undefined : quote(info.updatedAt);
   const touchedAt = updatedAt ? `, ${updatedAt} = ${t('$2')}` : '';
+  const young = (placeholder: string) => (absolute && createdAt ? ` AND ${createdAt} > ${t(placeholder)}` : '');
 
   const dateColumns = new Set<string>();
   for (const attribute of info.attributes.values()) if (attribute.type === 'DATE') dateColumns.add(attribute.name);
@@ -88,14 +93,14 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
 
   const pruneBatch = dialect.pruneBatch(shape, t('$1'), dialect.pruneBatchSize);
   return Object.freeze({
-    get: `SELECT ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${sid} = $1 AND ${expire} > ${t('$2')}`,
-    all: `SELECT ${sid} AS k, ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${expire} > ${t('$1')}`,
-    length: `SELECT ${dialect.count} AS n FROM ${table} WHERE ${expire} > ${t('$1')} AND ${live}`,
+    get: `SELECT ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${sid} = $1 AND ${expire} > ${t('$2')}${young('$3')}`,
+    all: `SELECT ${sid} AS k, ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${expire} > ${t('$1')}${young('$2')}`,
+    length: `SELECT ${dialect.count} AS n FROM ${table} WHERE ${expire} > ${t('$1')}${young('$2')} AND ${live}`,
     // Placeholders appear in the text in ascending order: v7's SQLite binds an array by order of appearance.
-    touch: `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND ${live}`,
+    touch: `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} WHERE ${expire} > ${t('$2')} AND ${sid} = $3${young('$4')} AND ${live}`,
     touchAfter:
       `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} ` +
-      `WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND ${expire} < ${t('$4')} AND ${live}`,
+      `WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND ${expire} < ${t('$4')}${young('$5')} AND ${live}`,
     destroy: updatedAt
       ? `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')}, ${updatedAt} = ${t('$2')} WHERE ${sid} = $3`
       : `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')} WHERE ${sid} = $2`,

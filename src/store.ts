@@ -8,11 +8,13 @@ import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
 import { settle, type Callback } from './callback.js';
 import { createCodec, type Codec } from './codec.js';
-import { toDatabaseError } from './database-errors.js';
+import { createSealer, sidHasher, type SidKey } from './crypto.js';
+import { isRetryable, toDatabaseError } from './database-errors.js';
 import { dialectFor } from './dialects/index.js';
 import {
   ConfigurationError,
   CorruptSessionError,
+  DatabaseError,
   InvalidInputError,
   SessionStoreError,
   StoreClosedError,
@@ -37,6 +39,11 @@ interface Row {
 
 /** Past this many remembered expiries the memory of them starts over (it only saves writes). */
 const MAX_KNOWN_EXPIRIES = 10_000;
+
+/** Attempts of a statement that failed on contention (deadlock, serialization, busy database). */
+const MAX_ATTEMPTS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const toMs = (value: unknown): number =>
   value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
@@ -74,6 +81,10 @@ export class SequelizeSessionStore extends Store {
   readonly #sql: Statements;
   readonly #codec: Codec;
   readonly #pruner: Pruner;
+  /** The sid column's key for a session id: the id, or its digest with `hashSids`. */
+  readonly #key: SidKey;
+  /** Bind values appended for `expiration.absolute`: the oldest creation time still valid. */
+  readonly #young: (now: number) => unknown[];
   /** Settles once the table exists; reset after a failure so the next operation tries again. */
   #ready: Promise<void> | undefined;
   #isReady: boolean;
@@ -102,13 +113,19 @@ export class SequelizeSessionStore extends Store {
       );
     }
     this.#model = resolveModel(sequelize, this.#compat, dialect, this.#options);
-    this.#sql = buildStatements(dialect, this.#model, this.#compat.quoteIdentifier);
-    const sessKind = this.#model.shape.sessKind;
-    this.#codec = createCodec(
-      sessKind === 'json' ? JSON : this.#options.serializer,
-      this.#options.maxSessionBytes,
-      sessKind === 'json' ? dialect.jsonMarker : dialect.textMarker,
-    );
+    const { absolute } = this.#options;
+    this.#sql = buildStatements(dialect, this.#model, this.#compat.quoteIdentifier, absolute !== undefined);
+    const json = this.#model.shape.sessKind === 'json';
+    this.#codec = createCodec({
+      serializer: json ? JSON : this.#options.serializer,
+      json,
+      maxBytes: this.#options.maxSessionBytes,
+      marker: json ? dialect.jsonMarker : dialect.textMarker,
+      sealer: createSealer(this.#options.encryption),
+    });
+    this.#key = sidHasher(this.#options.hashSids) ?? ((sid) => sid);
+    const time = this.#sql.time;
+    this.#young = absolute === undefined ? () => [] : (now) => [time(now - absolute)];
     this.#isReady = !this.#options.createTable;
     this.#pruner = new Pruner(
       this.#options.pruneInterval,
@@ -191,7 +208,7 @@ export class SequelizeSessionStore extends Store {
     if (problem) return problem;
     // A sid the table could not hold was never stored.
     if (!this.#storable(sid)) return Promise.resolve(null);
-    const key = sid;
+    const key = this.#key(sid);
     let row = this.#gets.get(key);
     if (row === undefined) {
       row = this.#track('get', () => this.#readRow(key));
@@ -203,11 +220,12 @@ export class SequelizeSessionStore extends Store {
       row.then(forget, forget);
     }
     // Each caller decodes its own copy: express-session mutates the session it is given.
-    return row.then((found) => (found === undefined ? null : this.#toSession(found)));
+    return row.then((found) => (found === undefined ? null : this.#toSession(found, key)));
   }
 
   async #readRow(key: string): Promise<Row | undefined> {
-    const rows = (await this.#query('get', this.#sql.get, [key, this.#sql.time(Date.now())], SELECT)) as Row[];
+    const now = Date.now();
+    const rows = (await this.#query('get', this.#sql.get, [key, this.#sql.time(now), ...this.#young(now)], SELECT)) as Row[];
     const row = rows[0];
     if (row !== undefined && this.#options.touchAfter > 0) this.#remember(key, toMs(row.e));
     return row;
@@ -220,6 +238,7 @@ export class SequelizeSessionStore extends Store {
     let extraAttributes: string[];
     const now = Date.now();
     let expire: number;
+    let key: string;
     try {
       if (!this.#storable(sid)) {
         throw new InvalidInputError(
@@ -230,17 +249,18 @@ export class SequelizeSessionStore extends Store {
       if (typeof session !== 'object' || session === null) {
         throw new InvalidInputError('ERR_INVALID_SESSION', `Expected the session to be an object, got ${describe(session)}`);
       }
-      const encoded = this.#codec.encode(session);
+      key = this.#key(sid);
+      const encoded = this.#codec.encode(session, key);
       expire = expiryOf(session, now, this.#options.life);
-      bind = [sid, encoded, this.#sql.time(expire), this.#sql.time(now)];
+      bind = [key, encoded, this.#sql.time(expire), this.#sql.time(now)];
       extraAttributes = this.#extras(sid, session, bind);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.#gets.delete(sid);
+    this.#gets.delete(key);
     return this.#track('set', async () => {
       await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE);
-      if (this.#options.touchAfter > 0) this.#remember(sid, expire);
+      if (this.#options.touchAfter > 0) this.#remember(key, expire);
     });
   }
 
@@ -283,30 +303,35 @@ export class SequelizeSessionStore extends Store {
     const problem = this.#check('touch', sid);
     if (problem) return problem;
     if (this.#options.disableTouch || !this.#storable(sid)) return Promise.resolve();
+    if (typeof session !== 'object' || session === null) {
+      return Promise.reject(new InvalidInputError('ERR_INVALID_SESSION', `Expected the session to be an object, got ${describe(session)}`));
+    }
     const now = Date.now();
     const expire = expiryOf(session, now, this.#options.life);
     const { touchAfter } = this.#options;
+    const key = this.#key(sid);
     if (touchAfter > 0) {
-      const known = this.#known.get(sid);
+      const known = this.#known.get(key);
       if (known !== undefined && !touchNeeded(known, expire, touchAfter)) return Promise.resolve();
     }
-    const running = this.#touches.get(sid);
+    const running = this.#touches.get(key);
     if (running !== undefined && Math.abs(running.expire - expire) <= touchAfter) return running.promise;
-    this.#gets.delete(sid);
+    this.#gets.delete(key);
     const promise = this.#track('touch', async () => {
       try {
         const time = this.#sql.time;
         if (touchAfter > 0) {
-          await this.#query('touch', this.#sql.touchAfter, [time(expire), time(now), sid, time(expire - touchAfter)], WRITE);
-          this.#remember(sid, expire);
+          const bind = [time(expire), time(now), key, time(expire - touchAfter), ...this.#young(now)];
+          await this.#query('touch', this.#sql.touchAfter, bind, WRITE);
+          this.#remember(key, expire);
         } else {
-          await this.#query('touch', this.#sql.touch, [time(expire), time(now), sid], WRITE);
+          await this.#query('touch', this.#sql.touch, [time(expire), time(now), key, ...this.#young(now)], WRITE);
         }
       } finally {
-        if (this.#touches.get(sid)?.promise === promise) this.#touches.delete(sid);
+        if (this.#touches.get(key)?.promise === promise) this.#touches.delete(key);
       }
     });
-    this.#touches.set(sid, { expire, promise });
+    this.#touches.set(key, { expire, promise });
     return promise;
   }
 
@@ -314,11 +339,12 @@ export class SequelizeSessionStore extends Store {
     const problem = this.#check('destroy', sid);
     if (problem) return problem;
     if (!this.#storable(sid)) return Promise.resolve();
-    this.#gets.delete(sid);
-    this.#known.delete(sid);
+    const key = this.#key(sid);
+    this.#gets.delete(key);
+    this.#known.delete(key);
     const now = Date.now();
     const marker = this.#sql.time(now + MARKER_LIFE_MS);
-    const bind = this.#sql.setsUpdatedAt ? [marker, this.#sql.time(now), sid] : [marker, sid];
+    const bind = this.#sql.setsUpdatedAt ? [marker, this.#sql.time(now), key] : [marker, key];
     return this.#track('destroy', async () => {
       await this.#query('destroy', this.#sql.destroy, bind, WRITE);
     });
@@ -327,18 +353,20 @@ export class SequelizeSessionStore extends Store {
   // ---- whole-table operations ----
 
   async #all(): Promise<Record<string, SessionData>> {
-    const rows = (await this.#query('all', this.#sql.all, [this.#sql.time(Date.now())], SELECT)) as Row[];
+    const now = Date.now();
+    const rows = (await this.#query('all', this.#sql.all, [this.#sql.time(now), ...this.#young(now)], SELECT)) as Row[];
     const sessions: Record<string, SessionData> = {};
     for (const row of rows) {
       const key = Buffer.isBuffer(row.k) ? row.k.toString('utf8') : String(row.k);
-      const session = this.#toSession(row);
+      const session = this.#toSession(row, key);
       if (session !== null) sessions[key] = session;
     }
     return sessions;
   }
 
   async #length(): Promise<number> {
-    const rows = (await this.#query('length', this.#sql.length, [this.#sql.time(Date.now())], SELECT)) as Array<{ n: unknown }>;
+    const now = Date.now();
+    const rows = (await this.#query('length', this.#sql.length, [this.#sql.time(now), ...this.#young(now)], SELECT)) as Array<{ n: unknown }>;
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -400,7 +428,7 @@ export class SequelizeSessionStore extends Store {
       conditions.push(placeholders.length === 1 ? `${column.quoted} = ${placeholders[0]}` : `${column.quoted} IN (${placeholders.join(', ')})`);
     }
     if (except !== undefined) {
-      bind.push(except);
+      bind.push(this.#key(except));
       conditions.push(`${this.#sql.shape.sid} <> $${bind.length}`);
     }
     const { table, sess, expire } = this.#sql.shape;
@@ -435,12 +463,30 @@ export class SequelizeSessionStore extends Store {
   #track<T>(operation: string, run: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreClosedError(operation));
     this.#inFlight++;
-    const promise = this.#isReady ? run() : this.#whenReady().then(run);
-    return promise.finally(() => {
-      if (--this.#inFlight === 0 && this.#drained) {
-        this.#drained();
-        this.#drained = undefined;
-      }
+    const work = this.#isReady ? run() : this.#whenReady().then(run);
+    const timeout = this.#options.operationTimeout;
+    // Settles with the work or at the deadline, whichever comes first; a late result is dropped.
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new DatabaseError('ERR_TIMEOUT', `Session store ${operation} did not finish within operationTimeout (${timeout} ms)`, { transient: true }));
+      }, timeout);
+      const done = () => {
+        clearTimeout(timer);
+        if (--this.#inFlight === 0 && this.#drained) {
+          this.#drained();
+          this.#drained = undefined;
+        }
+      };
+      work.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
     });
   }
 
@@ -454,17 +500,24 @@ export class SequelizeSessionStore extends Store {
   }
 
   async #query(operation: string, sql: string, bind: unknown[], type: string): Promise<unknown> {
-    try {
-      return await this.#options.sequelize.query(sql, { ...this.#compat.queryOptions, bind, type });
-    } catch (error) {
-      throw toDatabaseError(operation, error, bind);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#options.sequelize.query(sql, { ...this.#compat.queryOptions, bind, type });
+      } catch (error) {
+        // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
+        if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
+          await sleep(attempt * (5 + Math.random() * 20));
+          continue;
+        }
+        throw toDatabaseError(operation, error, bind);
+      }
     }
   }
 
-  #toSession(row: Row): SessionData | null {
+  #toSession(row: Row, key: string): SessionData | null {
     let session: Record<string, unknown> | undefined;
     try {
-      session = this.#codec.decode(row.s);
+      session = this.#codec.decode(row.s, key);
     } catch {
       this.#report(new CorruptSessionError('ERR_CORRUPT_SESSION', 'A stored session could not be decoded; it is treated as missing'), 'get');
       return null;
