@@ -4,6 +4,7 @@
  * The library never loads Sequelize itself; this tool does, taking whichever major is installed.
  */
 import { parseArgs } from 'node:util';
+import { sidHasher } from './crypto.js';
 import { SequelizeSessionStore } from './store.js';
 import type { SequelizeLike } from './sequelize-compat.js';
 
@@ -13,10 +14,13 @@ Commands:
   create-table   create the session table and its index on expire, if missing
   prune          delete expired sessions now, in batches
   stats          count active sessions and rows awaiting a prune
+  hash-sids      replace stored session ids by their digests, once, when turning on hashSids
+                 (with --secret when the store uses hashSids: { secret })
 
 Options:
   --url      postgres://…, mysql://…, mariadb://…, sqlite:path/to/file.sqlite (or DATABASE_URL)
   --table    the session table (default: express_session)
+  --secret   the hashSids secret, for hash-sids (or SESSION_SID_SECRET)
   --help     this text`;
 
 const V7_CONNECTORS: Record<string, string> = {
@@ -46,6 +50,34 @@ function connect(url: string): SequelizeLike {
   return new Sequelize({ dialect, logging: false, ...options });
 }
 
+interface SessionRows {
+  findAll(options: object): Promise<Array<{ sid: string | Buffer }>>;
+  update(values: object, options: object): Promise<unknown>;
+  destroy(options: object): Promise<number>;
+}
+
+/**
+ * Replaces each stored id that is not already a digest by its digest. Ids are read and written
+ * through the model, in batches; a row whose digest exists already is a duplicate and goes.
+ */
+async function hashStoredSids(model: unknown, hash: (sid: string) => string): Promise<number> {
+  const rows = model as SessionRows;
+  const digest = /^[0-9a-f]{64}$/;
+  let count = 0;
+  for (const { sid: raw } of await rows.findAll({ attributes: ['sid'], raw: true })) {
+    const sid = Buffer.isBuffer(raw) ? raw.toString('utf8') : raw;
+    if (digest.test(sid)) continue;
+    try {
+      await rows.update({ sid: hash(sid) }, { where: { sid }, logging: false });
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'SequelizeUniqueConstraintError') throw error;
+      await rows.destroy({ where: { sid }, logging: false });
+    }
+    count++;
+  }
+  return count;
+}
+
 /** The URL without its password, to name the database in messages. */
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 
@@ -53,14 +85,14 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { url: { type: 'string' }, table: { type: 'string' }, help: { type: 'boolean' } },
+    options: { url: { type: 'string' }, table: { type: 'string' }, secret: { type: 'string' }, help: { type: 'boolean' } },
   });
   const command = positionals[0];
   if (values.help || !command) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['create-table', 'prune', 'stats'].includes(command)) {
+  if (!['create-table', 'prune', 'stats', 'hash-sids'].includes(command)) {
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
@@ -80,6 +112,10 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'create-table') {
       await store.sync();
       console.log(`table ${values.table ?? 'express_session'} is ready on ${redact(url)}`);
+    } else if (command === 'hash-sids') {
+      const secret = values.secret ?? process.env.SESSION_SID_SECRET;
+      const hashed = await hashStoredSids(store.model, sidHasher(secret === undefined ? true : { secret })!);
+      console.log(`hashed ${hashed} session ids`);
     } else if (command === 'prune') {
       const removed = await store.cleanExpired();
       console.log(`removed ${removed} expired session rows`);

@@ -4,7 +4,7 @@
  */
 import { ConfigurationError } from './errors.js';
 import type { Dialect, TableShape } from './dialects/index.js';
-import type { ResolvedOptions } from './options.js';
+import { UNSAFE_IDENTIFIER, type ResolvedOptions } from './options.js';
 import type { AttributeInfo, ModelInfo, ModelLike, SequelizeCompat, SequelizeLike } from './sequelize-compat.js';
 
 const SID_TYPES = new Set(['STRING', 'CHAR', 'TEXT', 'CITEXT', 'UUID', 'UUIDV4', 'VARBINARY', 'VARCHAR']);
@@ -94,6 +94,16 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
     throw new ConfigurationError(
       'ERR_INVALID_MODEL',
       `Option \`expiration.absolute\` needs a creation-time column: give model \`${model.name}\` Sequelize timestamps (createdAt)`,
+    );
+  }
+
+  const unsafe = [compat.tableNameOf(model), sid.column, sess.column, expire.column, info.createdAt, info.updatedAt].find(
+    (name) => name !== undefined && UNSAFE_IDENTIFIER.test(name),
+  );
+  if (unsafe !== undefined) {
+    throw new ConfigurationError(
+      'ERR_INVALID_MODEL',
+      `Model \`${model.name}\` uses a table or column name with a quote, bracket, $ or NUL, which Sequelize v6 cannot quote faithfully`,
     );
   }
 

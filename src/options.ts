@@ -146,10 +146,16 @@ function checkBoolean(path: string, value: unknown, fallback: boolean): boolean 
   return value;
 }
 
+/**
+ * Quotes, brackets, `$` and NUL are refused in names: Sequelize v6 silently strips quote characters
+ * when it quotes an identifier (another table than the one named), and reads `$` as a parameter.
+ */
+export const UNSAFE_IDENTIFIER = /["`$\[\]\u0000]/;
+
 function checkIdentifier(path: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 128) {
-    throw invalidOption(path, 'a non-empty string of at most 128 characters', value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 128 || UNSAFE_IDENTIFIER.test(value)) {
+    throw invalidOption(path, 'a name of 1 to 128 characters without quotes, brackets, $ or NUL', value);
   }
   return value;
 }

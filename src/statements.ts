@@ -7,6 +7,7 @@
  */
 import type { Dialect, TableShape } from './dialects/index.js';
 import type { SessionModel } from './model.js';
+import { UNSAFE_IDENTIFIER } from './options.js';
 
 /** How long a destroyed session's marker row blocks a `set` or `touch` that was already in flight. */
 export const MARKER_LIFE_MS = 60 * 60_000;
@@ -113,7 +114,8 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
     time: (ms: number) => dialect.timeValue(ms),
     column(attribute: string) {
       const found = info.attributes.get(attribute);
-      return found && !model.reserved.has(attribute) ? { quoted: quote(found.column), isDate: dateColumns.has(attribute) } : undefined;
+      if (!found || model.reserved.has(attribute) || UNSAFE_IDENTIFIER.test(found.column)) return undefined;
+      return { quoted: quote(found.column), isDate: dateColumns.has(attribute) };
     },
     shape,
     dialect,
