@@ -7,9 +7,10 @@ import type { Dialect, TableShape } from './dialects/index.js';
 import { UNSAFE_IDENTIFIER, type ResolvedOptions } from './options.js';
 import type { AttributeInfo, ModelInfo, ModelLike, SequelizeCompat, SequelizeLike } from './sequelize-compat.js';
 
-const SID_TYPES = new Set(['STRING', 'CHAR', 'TEXT', 'CITEXT', 'UUID', 'UUIDV4', 'VARBINARY', 'VARCHAR']);
-const SESS_TYPES = new Set(['TEXT', 'STRING', 'JSON', 'JSONB', 'CITEXT']);
-const EXPIRE_TYPES = new Set(['DATE']);
+// Data type names, and the SQL names a model may give as a plain string type.
+const SID_TYPES = new Set(['STRING', 'CHAR', 'TEXT', 'CITEXT', 'UUID', 'UUIDV4', 'VARBINARY', 'VARCHAR', 'NVARCHAR']);
+const SESS_TYPES = new Set(['TEXT', 'STRING', 'JSON', 'JSONB', 'CITEXT', 'VARCHAR', 'NVARCHAR', 'MEDIUMTEXT', 'LONGTEXT', 'CLOB']);
+export const DATE_TYPES = new Set(['DATE', 'DATETIME', 'DATETIME2', 'TIMESTAMP', 'TIMESTAMPTZ']);
 
 /** The resolved model: the class, its table shape and what `set` must fill besides sid/sess/expire. */
 export interface SessionModel {
@@ -84,7 +85,7 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
   };
   const sid = pick('sid', SID_TYPES, 'a string primary key');
   const sess = pick('sess', SESS_TYPES, 'JSON, JSONB, TEXT or STRING');
-  const expire = pick('expire', EXPIRE_TYPES, 'a DATE');
+  const expire = pick('expire', DATE_TYPES, 'a DATE');
   if (!sid || !sess || !expire || problems.length > 0) {
     const hint = options.model === undefined ? '' : ' (set `columns` if they have other names)';
     throw new ConfigurationError('ERR_INVALID_MODEL', `Model \`${model.name}\` needs ${problems.join(', ')}${hint}`);

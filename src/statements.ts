@@ -6,7 +6,7 @@
  * Placeholders are numbered in their order of first appearance: v7's SQLite binds by that order.
  */
 import type { Dialect, TableShape } from './dialects/index.js';
-import type { SessionModel } from './model.js';
+import { DATE_TYPES, type SessionModel } from './model.js';
 import { UNSAFE_IDENTIFIER } from './options.js';
 
 /** How long a destroyed session's marker row blocks a `set` or `touch` that was already in flight. */
@@ -62,7 +62,7 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
   const young = (placeholder: string) => (absolute && createdAt ? ` AND ${createdAt} > ${t(placeholder)}` : '');
 
   const dateColumns = new Set<string>();
-  for (const attribute of info.attributes.values()) if (attribute.type === 'DATE') dateColumns.add(attribute.name);
+  for (const attribute of info.attributes.values()) if (DATE_TYPES.has(attribute.type)) dateColumns.add(attribute.name);
 
   const upserts = new Map<string, string>();
   function upsert(extraAttributes: readonly string[]): string {
