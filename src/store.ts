@@ -129,7 +129,7 @@ export class SequelizeSessionStore extends Store {
     this.#isReady = !this.#options.createTable;
     this.#pruner = new Pruner(
       this.#options.pruneInterval,
-      () => this.#track('prune', () => this.#prune()),
+      () => this.#track('prune', () => this.#prune(), false),
       (error) => this.#report(error, 'prune'),
     );
     this.#pruner.start();
@@ -170,7 +170,7 @@ export class SequelizeSessionStore extends Store {
 
   /** Prunes expired sessions now; resolves to how many rows were removed. */
   cleanExpired(callback?: Callback<number>): Promise<number> {
-    return settle(this.#track('cleanExpired', () => this.#prune()), callback);
+    return settle(this.#track('cleanExpired', () => this.#prune(), false), callback);
   }
 
   /**
@@ -384,10 +384,11 @@ export class SequelizeSessionStore extends Store {
   async #pruneBatches(): Promise<number> {
     const { pruneBatch, pruneAll, dialect } = this.#sql;
     const bind = [this.#sql.time(Date.now())];
-    if (pruneBatch === undefined) return affectedRows(await this.#query('prune', pruneAll, bind, WRITE));
+    const batch = (sql: string) => this.#deadline('prune', this.#query('prune', sql, bind, WRITE));
+    if (pruneBatch === undefined) return affectedRows(await batch(pruneAll));
     let total = 0;
     for (;;) {
-      const removed = affectedRows(await this.#query('prune', pruneBatch, bind, WRITE));
+      const removed = affectedRows(await batch(pruneBatch));
       total += removed;
       if (removed < dialect.pruneBatchSize || this.#closed) break;
     }
@@ -459,31 +460,37 @@ export class SequelizeSessionStore extends Store {
     return sid.length > 0 && sid.length <= this.#model.maxSidLength && !sid.includes('\u0000') && sid.isWellFormed();
   }
 
-  /** Counts an operation in flight (for close()), making sure the table exists first. */
-  #track<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Counts an operation in flight (for close()), makes sure the table exists first, and bounds it
+   * by operationTimeout. A prune, which may take many batches, is bounded batch by batch instead.
+   */
+  #track<T>(operation: string, run: () => Promise<T>, bounded = true): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreClosedError(operation));
     this.#inFlight++;
     const work = this.#isReady ? run() : this.#whenReady().then(run);
+    const settled = bounded ? this.#deadline(operation, work) : work;
+    return settled.finally(() => {
+      if (--this.#inFlight === 0 && this.#drained) {
+        this.#drained();
+        this.#drained = undefined;
+      }
+    });
+  }
+
+  /** Settles with the work or at operationTimeout, whichever comes first; a late result is dropped. */
+  #deadline<T>(operation: string, work: Promise<T>): Promise<T> {
     const timeout = this.#options.operationTimeout;
-    // Settles with the work or at the deadline, whichever comes first; a late result is dropped.
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new DatabaseError('ERR_TIMEOUT', `Session store ${operation} did not finish within operationTimeout (${timeout} ms)`, { transient: true }));
       }, timeout);
-      const done = () => {
-        clearTimeout(timer);
-        if (--this.#inFlight === 0 && this.#drained) {
-          this.#drained();
-          this.#drained = undefined;
-        }
-      };
       work.then(
         (value) => {
-          done();
+          clearTimeout(timer);
           resolve(value);
         },
         (error: unknown) => {
-          done();
+          clearTimeout(timer);
           reject(error);
         },
       );
