@@ -58,8 +58,9 @@ export function createCodec(options: {
     },
     decode(stored, rowKey) {
       if (stored === null || stored === undefined || stored === marker) return undefined;
-      // JSON columns come back parsed from some drivers, as text from others.
-      let value: unknown = Buffer.isBuffer(stored) ? stored.toString('utf8') : stored;
+      // JSON columns come back parsed from some drivers, as text from others. A parsed value is
+      // copied: concurrent readers of one row each get a session of their own to mutate.
+      let value: unknown = Buffer.isBuffer(stored) ? stored.toString('utf8') : typeof stored === 'object' ? structuredClone(stored) : stored;
       if (json && typeof value === 'string') value = JSON.parse(value);
       if (value === null) return undefined;
       if (sealer) {

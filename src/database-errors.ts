@@ -5,13 +5,22 @@
  */
 import { DatabaseError } from './errors.js';
 
+interface DriverError {
+  code?: unknown;
+  message?: unknown;
+}
+
 interface RawError {
   name?: unknown;
   message?: unknown;
   code?: unknown;
-  parent?: { code?: unknown; message?: unknown; errno?: unknown };
-  original?: { code?: unknown };
+  cause?: DriverError;
+  parent?: DriverError;
 }
+
+/** The driver's error under Sequelize's: `cause` in v7 (whose `parent` getter is deprecated), `parent` in v6. */
+const driverError = (error: RawError): DriverError | undefined =>
+  typeof error.cause === 'object' && error.cause !== null ? error.cause : error.parent;
 
 const TRANSIENT_NAMES = new Set([
   'SequelizeConnectionError',
@@ -33,9 +42,11 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 const codeOf = (error: RawError): string | undefined => {
-  const code = error.parent?.code ?? error.original?.code ?? error.code;
+  const code = driverError(error)?.code ?? error.code;
   return typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
 };
+
+const LOST_CONNECTION = /connection terminated|connection (?:lost|closed)|client has encountered a connection error|server closed the connection/i;
 
 /** Contention that the same statement, run again at once, usually gets past. */
 const RETRYABLE_CODES = new Set(['40001', '40P01', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
@@ -49,15 +60,19 @@ export function isRetryable(error: unknown): boolean {
 export function isTransient(error: unknown): boolean {
   const raw = (error ?? {}) as RawError;
   const code = codeOf(raw);
+  const message = driverError(raw)?.message ?? raw.message;
   return (
     (typeof raw.name === 'string' && TRANSIENT_NAMES.has(raw.name)) ||
-    (code !== undefined && (TRANSIENT_CODES.has(code) || code.startsWith('08')))
+    (code !== undefined && (TRANSIENT_CODES.has(code) || code.startsWith('08'))) ||
+    // pg reports a connection lost mid-query with no code at all.
+    (typeof message === 'string' && LOST_CONNECTION.test(message))
   );
 }
 
 /** The first line of the driver's message, cut before any echo of the statement, with every bound text removed. */
 function safeDetail(raw: RawError, bound: readonly unknown[]): string {
-  let text = typeof raw.parent?.message === 'string' ? raw.parent.message : typeof raw.message === 'string' ? raw.message : '';
+  const driverMessage = driverError(raw)?.message;
+  let text = typeof driverMessage === 'string' ? driverMessage : typeof raw.message === 'string' ? raw.message : '';
   text = text.split('\n', 1)[0]!.split(/\bsql:/i, 1)[0]!.trim();
   for (const value of bound) {
     if (typeof value === 'string' && value.length > 0) text = text.split(value).join('[redacted]');

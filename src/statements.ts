@@ -69,25 +69,27 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
     const key = extraAttributes.join('\u0000');
     let sql = upserts.get(key);
     if (sql !== undefined) return sql;
-    // Bind order: $1 sid, $2 sess, $3 expire, $4 now, then the extras in the order given.
+    // Bind order: $1 sid, $2 sess, $3 expire, then the extras in the order given, then now; the
+    // timestamps columns come last so that placeholders first appear in ascending order.
     const columns = [sid, sess, expire];
     const values = ['$1', '$2', t('$3')];
     const keep = new Set([sid]);
+    extraAttributes.forEach((name, i) => {
+      const attribute = info.attributes.get(name)!;
+      columns.push(quote(attribute.column));
+      values.push(dateColumns.has(name) ? t(`$${i + 4}`) : `$${i + 4}`);
+    });
+    const now = t(`$${extraAttributes.length + 4}`);
     if (createdAt) {
       columns.push(createdAt);
-      values.push(t('$4'));
+      values.push(now);
       keep.add(createdAt);
     }
     if (updatedAt) {
       columns.push(updatedAt);
-      values.push(t('$4'));
+      values.push(now);
     }
-    extraAttributes.forEach((name, i) => {
-      const attribute = info.attributes.get(name)!;
-      columns.push(quote(attribute.column));
-      values.push(dateColumns.has(name) ? t(`$${i + 5}`) : `$${i + 5}`);
-    });
-    sql = dialect.upsert(shape, { columns, values, keep, now: t('$4') });
+    sql = dialect.upsert(shape, { columns, values, keep, now });
     upserts.set(key, sql);
     return sql;
   }

@@ -190,7 +190,9 @@ export class SequelizeSessionStore extends Store {
 
   /** Creates the table and the index on `expire` if missing; idempotent. */
   sync(callback?: Callback<void>): Promise<void> {
-    return settle(this.#track('sync', () => this.#sync()), callback);
+    // Before the first operation, making the table ready is the sync itself.
+    const ready = this.#isReady;
+    return settle(this.#track('sync', () => (ready ? this.#sync() : Promise.resolve())), callback);
   }
 
   /** Stops the prune timer and waits for operations in flight. The Sequelize instance stays open. */
@@ -252,8 +254,9 @@ export class SequelizeSessionStore extends Store {
       key = this.#key(sid);
       const encoded = this.#codec.encode(session, key);
       expire = expiryOf(session, now, this.#options.life);
-      bind = [key, encoded, this.#sql.time(expire), this.#sql.time(now)];
+      bind = [key, encoded, this.#sql.time(expire)];
       extraAttributes = this.#extras(sid, session, bind);
+      bind.push(this.#sql.time(now));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -440,7 +443,11 @@ export class SequelizeSessionStore extends Store {
   }
 
   async #sync(): Promise<void> {
-    await ensureTable(this.#options.sequelize, this.#compat, this.#model);
+    try {
+      await ensureTable(this.#options.sequelize, this.#compat, this.#model);
+    } catch (error) {
+      throw toDatabaseError('sync', error, []);
+    }
     this.#isReady = true;
   }
 

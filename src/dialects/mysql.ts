@@ -17,7 +17,12 @@ export const mysql: Dialect = {
   },
   // FROM_UNIXTIME reads the session time zone that Sequelize sets from its `timezone` option, the
   // one its own DATETIME values are written in; the mariadb driver would send a Date in UTC instead.
-  time: (placeholder) => `FROM_UNIXTIME(${placeholder} / 1000)`,
+  // The DECIMAL cast keeps the milliseconds exact (mysql2 sends numbers as doubles). Past 2038,
+  // where MariaDB's FROM_UNIXTIME gives NULL, the time is counted from the epoch in that zone.
+  time: (placeholder) => {
+    const ms = `CAST(${placeholder} AS DECIMAL(20,0))`;
+    return `COALESCE(FROM_UNIXTIME(${ms} / 1000), DATE_ADD(FROM_UNIXTIME(0), INTERVAL ${ms} * 1000 MICROSECOND))`;
+  },
   timeValue: (ms) => ms,
   // Through bound statements, v7's mysql dialect misreads BIGINT results; text arrives intact.
   count: 'CAST(COUNT(*) AS CHAR)',
