@@ -150,7 +150,8 @@ function checkBoolean(path: string, value: unknown, fallback: boolean): boolean 
  * Quotes, brackets, `$` and NUL are refused in names: Sequelize v6 silently strips quote characters
  * when it quotes an identifier (another table than the one named), and reads `$` as a parameter.
  */
-export const UNSAFE_IDENTIFIER = /["`$\[\]\u0000]/;
+// eslint-disable-next-line no-control-regex -- NUL is one of the refused characters
+export const UNSAFE_IDENTIFIER = /["`$[\]\u0000]/;
 
 function checkIdentifier(path: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;

@@ -1,5 +1,8 @@
 import type { Dialect, TableShape } from './dialect.js';
 
+/** 2038-01-19T03:14:07Z, the last second of a 32-bit TIMESTAMP, in ms. */
+const LAST_UNIX_MS = 2_147_483_647_000;
+
 const live = (shape: TableShape, qualifier?: string) => {
   const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
   // MariaDB's JSON is LONGTEXT and MySQL's is binary JSON: JSON_TYPE reads both.
@@ -18,10 +21,11 @@ export const mysql: Dialect = {
   // FROM_UNIXTIME reads the session time zone that Sequelize sets from its `timezone` option, the
   // one its own DATETIME values are written in; the mariadb driver would send a Date in UTC instead.
   // The DECIMAL cast keeps the milliseconds exact (mysql2 sends numbers as doubles). Past 2038,
-  // where MariaDB's FROM_UNIXTIME gives NULL, the time is counted from the epoch in that zone.
+  // beyond MariaDB's FROM_UNIXTIME (an error in strict mode), the time is counted from the epoch
+  // in that zone; IF evaluates only the branch it takes.
   time: (placeholder) => {
     const ms = `CAST(${placeholder} AS DECIMAL(20,0))`;
-    return `COALESCE(FROM_UNIXTIME(${ms} / 1000), DATE_ADD(FROM_UNIXTIME(0), INTERVAL ${ms} * 1000 MICROSECOND))`;
+    return `IF(${ms} < ${LAST_UNIX_MS}, FROM_UNIXTIME(${ms} / 1000), DATE_ADD(FROM_UNIXTIME(0), INTERVAL ${ms} * 1000 MICROSECOND))`;
   },
   timeValue: (ms) => ms,
   // Through bound statements, v7's mysql dialect misreads BIGINT results; text arrives intact.
