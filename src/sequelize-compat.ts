@@ -201,7 +201,9 @@ export function compat(sequelize: SequelizeLike): SequelizeCompat {
     dialect: dialectName(rawDialect),
     // useMaster: a session written a moment ago must not be read stale from a replica.
     // transaction null: v7 (and v6 with CLS) would otherwise join an application's ambient transaction.
-    queryOptions: Object.freeze({ raw: true, useMaster: true, transaction: null }),
+    // tableNames []: v6's SQLite would otherwise send a PRAGMA table_info before every SELECT to
+    // type the result's columns, which the store parses itself.
+    queryOptions: Object.freeze({ raw: true, useMaster: true, transaction: null, tableNames: [] }),
     dataTypes,
     quoteIdentifier: (name: string) => generator.quoteIdentifier(name, true),
     quoteTable: (model: ModelLike) => generator.quoteTable(tableOf(model)),

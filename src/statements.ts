@@ -28,8 +28,8 @@ export interface Statements {
   readonly clear: string;
   /** $1 now: every expired row at once. */
   readonly pruneAll: string;
-  /** $1 now, deleting at most `dialect.pruneBatchSize` rows; undefined where the dialect has no bounded delete. */
-  readonly pruneBatch: string | undefined;
+  /** $1 now, deleting at most `limit` rows; undefined where the dialect has no bounded delete. */
+  pruneBatch(limit: number): string | undefined;
   /** The marker `destroy` writes in the `sess` column, as the text of a SQL literal. */
   readonly markerLiteral: string;
   readonly live: string;
@@ -94,7 +94,11 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
     return sql;
   }
 
-  const pruneBatch = dialect.pruneBatch(shape, t('$1'), dialect.pruneBatchSize);
+  const pruneBatches = new Map<number, string | undefined>();
+  const pruneBatch = (limit: number) => {
+    if (!pruneBatches.has(limit)) pruneBatches.set(limit, dialect.pruneBatch(shape, t('$1'), limit));
+    return pruneBatches.get(limit);
+  };
   return Object.freeze({
     get: `SELECT ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${sid} = $1 AND ${expire} > ${t('$2')}${young('$3')}`,
     all: `SELECT ${sid} AS k, ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${expire} > ${t('$1')}${young('$2')}`,

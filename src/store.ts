@@ -43,6 +43,9 @@ const MAX_KNOWN_EXPIRIES = 10_000;
 /** Attempts of a statement that failed on contention (deadlock, serialization, busy database). */
 const MAX_ATTEMPTS = 3;
 
+const MIN_PRUNE_BATCH = 500;
+const MAX_PRUNE_BATCH = 80_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const toMs = (value: unknown): number =>
@@ -98,6 +101,8 @@ export class SequelizeSessionStore extends Store {
   /** Stored expiries this process read or wrote, for `touchAfter`. */
   readonly #known = new Map<string, number>();
   #pruning: Promise<number> | undefined;
+  /** Rows per prune batch, learned so that each batch takes 25–50 ms. */
+  #pruneSize: number;
 
   constructor(options: SequelizeSessionStoreOptions) {
     super();
@@ -127,6 +132,7 @@ export class SequelizeSessionStore extends Store {
     const time = this.#sql.time;
     this.#young = absolute === undefined ? () => [] : (now) => [time(now - absolute)];
     this.#isReady = !this.#options.createTable;
+    this.#pruneSize = dialect.pruneBatchSize;
     this.#pruner = new Pruner(
       this.#options.pruneInterval,
       () => this.#track('prune', () => this.#prune(), false),
@@ -385,15 +391,21 @@ export class SequelizeSessionStore extends Store {
   }
 
   async #pruneBatches(): Promise<number> {
-    const { pruneBatch, pruneAll, dialect } = this.#sql;
     const bind = [this.#sql.time(Date.now())];
     const batch = (sql: string) => this.#deadline('prune', this.#query('prune', sql, bind, WRITE));
-    if (pruneBatch === undefined) return affectedRows(await batch(pruneAll));
+    if (this.#sql.pruneBatch(this.#pruneSize) === undefined) return affectedRows(await batch(this.#sql.pruneAll));
     let total = 0;
     for (;;) {
-      const removed = affectedRows(await batch(pruneBatch));
+      const size = this.#pruneSize;
+      const started = performance.now();
+      const removed = affectedRows(await batch(this.#sql.pruneBatch(size)!));
+      const took = performance.now() - started;
       total += removed;
-      if (removed < dialect.pruneBatchSize || this.#closed) break;
+      if (removed < size || this.#closed) break;
+      // Short batches keep readers and writers waiting briefly (SQLite blocks them all meanwhile);
+      // too many tiny ones make the whole prune slow. Sizes stay powers of two apart: few statements.
+      if (took < 25) this.#pruneSize = Math.min(MAX_PRUNE_BATCH, size * 2);
+      else if (took > 50) this.#pruneSize = Math.max(MIN_PRUNE_BATCH, Math.floor(size / 2));
     }
     debug('pruned %d expired rows', total);
     return total;

@@ -59,7 +59,7 @@ export interface Dialect {
    * index; undefined when the dialect can only delete them all at once.
    */
   pruneBatch(shape: TableShape, now: string, limit: number): string | undefined;
-  /** Rows per prune batch: small where a delete blocks every reader (SQLite). */
+  /** Rows of the first prune batch; later ones are sized to take 25–50 ms each. */
   readonly pruneBatchSize: number;
 }
 

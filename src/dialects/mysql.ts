@@ -49,5 +49,5 @@ export const mysql: Dialect = {
   pruneBatch(shape, now, limit) {
     return `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`;
   },
-  pruneBatchSize: 20_000,
+  pruneBatchSize: 5_000,
 };

@@ -1,0 +1,38 @@
+/** This package's store, on Sequelize v6 (`sequelize`) and v7 (`@sequelize/core`). */
+import { SequelizeSessionStore } from '../../src/store.js';
+import type { Db } from '../lib/config.js';
+import { sequelizeV6, sequelizeV7, sqliteWal, type Counted } from './sequelize.js';
+import type { Contender, OpenOptions, Opened } from './types.js';
+
+function thisStore(id: string, label: string, connect: (db: Db, file: string, count?: boolean) => Counted): Contender {
+  return {
+    id,
+    label,
+    supports: () => true,
+    async open(db: Db, options: OpenOptions): Promise<Opened> {
+      const { sequelize, statements } = connect(db, options.table, options.countStatements);
+      await sqliteWal(sequelize, db);
+      const store = new SequelizeSessionStore({
+        sequelize,
+        tableName: options.table,
+        expiration: { interval: false },
+        touchAfter: options.touchAfter ?? 0,
+      });
+      await store.sync();
+      return {
+        store,
+        statements,
+        reset: () => store.clear(),
+        prune: () => store.cleanExpired(),
+        sql: (text, bind) => sequelize.query(text, { bind, raw: true }),
+        async close() {
+          await store.close();
+          await sequelize.close();
+        },
+      };
+    },
+  };
+}
+
+export const thisStoreV6 = thisStore('sss-v6', 'sequelize-session-store (v6)', sequelizeV6);
+export const thisStoreV7 = thisStore('sss-v7', 'sequelize-session-store (v7)', sequelizeV7);

@@ -1,0 +1,194 @@
+/** Tables (Markdown, readable in a terminal) and the issue's targets, marked met or not. */
+import type { Db } from './lib/config.js';
+import { median } from './lib/stats.js';
+import { COALESCE_ROWS, STORE_OPS, type StoreResult } from './scenarios/store.js';
+import { HTTP_SCENARIOS, type HttpResult } from './scenarios/http.js';
+import type { PruneResult } from './scenarios/prune.js';
+
+export interface CheckResult {
+  db: Db;
+  contender: string;
+  label: string;
+  failure: string | undefined;
+}
+
+export interface Results {
+  checks: CheckResult[];
+  store: StoreResult[];
+  http: HttpResult[];
+  prune: PruneResult[];
+  labels: Record<string, string>;
+}
+
+const fmtRatio = (r: number) => (Number.isFinite(r) ? r.toFixed(2) : '—');
+const fmtRate = (r: number) => (Number.isFinite(r) ? Math.round(r).toLocaleString('en-US') : '—');
+const fmtMs = (ms: number) => (Number.isFinite(ms) ? (ms < 10 ? ms.toFixed(2) : ms.toFixed(1)) : '—');
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join('\n');
+}
+
+/** Per-round ratios to the floor (same round), and their median. */
+export function ratio(rates: Record<string, number[]>, key: string, floor = 'raw'): number {
+  const mine = rates[key];
+  const base = rates[floor];
+  if (!mine || !base) return Number.NaN;
+  return median(mine.map((r, i) => r / (base[i] ?? Number.NaN)));
+}
+
+function ratioTo(rates: Record<string, number[]>, key: string, other: string): number {
+  return ratio(rates, key, other);
+}
+
+export function storeTables(results: Results): string {
+  const out: string[] = [];
+  for (const s of results.store) {
+    const ids = Object.keys(s.rates[STORE_OPS[0]]!);
+    const rows = ids.map((id) => [
+      results.labels[id] ?? id,
+      ...STORE_OPS.map((op) => `${fmtRatio(ratio(s.rates[op]!, id))} (${fmtRate(median(s.rates[op]![id]!))})`),
+    ]);
+    out.push(`### Store level, ${s.db}: ratio to the raw floor (median ops/s), 16 in flight\n\n${table(['contender', ...STORE_OPS], rows)}`);
+  }
+  return out.join('\n\n');
+}
+
+export function statementTables(results: Results): string {
+  const out: string[] = [];
+  for (const s of results.store) {
+    const ids = Object.keys(s.statements);
+    if (ids.length === 0) continue;
+    const columns = [...STORE_OPS, ...COALESCE_ROWS];
+    const rows = ids.map((id) => [results.labels[id] ?? id, ...columns.map((c) => String(+(s.statements[id]![c] ?? Number.NaN).toFixed(2)))]);
+    out.push(`### SQL statements per operation, ${s.db} (Sequelize \`logging\`)\n\n${table(['contender', ...columns], rows)}`);
+  }
+  return out.join('\n\n');
+}
+
+export function httpTables(results: Results): string {
+  const out: string[] = [];
+  for (const h of results.http) {
+    const rows = h.entries.map((e) => [
+      e.label,
+      ...HTTP_SCENARIOS.map((s) => {
+        const rates = h.rates[s]!;
+        if (!rates[e.key]) return '—';
+        const st = h.statements[s]![e.key];
+        return `${fmtRatio(ratio(rates, e.key))} (${fmtRate(median(rates[e.key]!))}${st === undefined ? '' : `, ${+st.toFixed(2)} stmt`})`;
+      }),
+    ]);
+    out.push(
+      `### HTTP, ${h.db}: ratio to the raw-floor app (median req/s; page loads/s for page load; SQL statements per request / per page load)\n\n` +
+        table(['app', ...HTTP_SCENARIOS], rows) +
+        (h.failures > 0 ? `\n\n**${h.failures} failed requests** (non-2xx or errors) during the HTTP runs.` : ''),
+    );
+  }
+  return out.join('\n\n');
+}
+
+export function pruneTable(results: Results): string {
+  if (results.prune.length === 0) return '';
+  const rows = results.prune.map((p) => [
+    p.db,
+    `${p.rows.toLocaleString('en-US')} (${p.expired.toLocaleString('en-US')} expired)`,
+    `${fmtMs(p.idle.p50)} / ${fmtMs(p.idle.p99)}`,
+    `${fmtMs(p.duringPrune.p50)} / ${fmtMs(p.duringPrune.p99)} (n=${p.duringPrune.samples})`,
+    `${fmtMs(p.duringDelete.p50)} / ${fmtMs(p.duringDelete.p99)} (n=${p.duringDelete.samples})`,
+    fmtMs(p.pruneTime),
+    fmtMs(p.deleteTime),
+    fmtRatio(p.pruneTime / p.deleteTime),
+  ]);
+  return (
+    '### Prune: this store (v6), `get` latency in ms (p50 / p99, 4 in flight) and total times in ms\n\n' +
+    table(['db', 'rows', 'get idle', 'get during cleanExpired()', 'get during one DELETE', 'cleanExpired() ms', 'one DELETE ms', 'prune / DELETE'], rows)
+  );
+}
+
+export function checkTable(results: Results): string {
+  const rows = results.checks.map((c) => [c.db, c.label, c.failure ? `FAILED: ${c.failure} (not timed)` : 'passed']);
+  return `### Correctness check before timing\n\n${table(['db', 'contender', 'check'], rows)}`;
+}
+
+export interface Target {
+  name: string;
+  met: boolean | undefined;
+  detail: string;
+}
+
+const mark = (t: Target) => (t.met === undefined ? 'NOT EVALUATED' : t.met ? 'met' : 'NOT MET');
+
+export function targets(results: Results): Target[] {
+  const list: Target[] = [];
+  const majors = ['sss-v6', 'sss-v7'];
+  for (const s of results.store) {
+    for (const id of majors) {
+      if (!s.rates['get hit']![id]) continue;
+      const writes = ['set new', 'set overwrite', 'touch', 'destroy'];
+      const gets = ['get hit', 'get miss'];
+      const getMin = s.db === 'sqlite' ? 0.5 : 0.8;
+      const w = writes.map((op) => [op, ratio(s.rates[op]!, id)] as const);
+      const g = gets.map((op) => [op, ratio(s.rates[op]!, id)] as const);
+      list.push({
+        name: `store ${s.db} ${id}: set, touch, destroy ≥ 0.9 of raw`,
+        met: w.every(([, r]) => r >= 0.9),
+        detail: w.map(([op, r]) => `${op} ${fmtRatio(r)}`).join(', '),
+      });
+      list.push({
+        name: `store ${s.db} ${id}: get ≥ ${getMin} of raw`,
+        met: g.every(([, r]) => r >= getMin),
+        detail: g.map(([op, r]) => `${op} ${fmtRatio(r)}`).join(', '),
+      });
+    }
+  }
+  for (const h of results.http) {
+    for (const id of majors) {
+      for (const s of ['/write', '/read'] as const) {
+        const rates = h.rates[s]!;
+        if (!rates[id]) continue;
+        const r = ratio(rates, id);
+        list.push({ name: `http ${h.db} ${id}: ${s} ≥ 0.9 of raw app`, met: r >= 0.9, detail: fmtRatio(r) });
+        const vs = rates.css ? ratioTo(rates, id, 'css') : Number.NaN;
+        list.push({
+          name: `http ${h.db} ${id}: ${s} ≥ 2× connect-session-sequelize`,
+          met: rates.css ? vs >= 2 : undefined,
+          detail: rates.css ? `${fmtRatio(vs)}×` : 'connect-session-sequelize failed the correctness check, so it was not timed',
+        });
+      }
+      const page = h.rates['page load']!;
+      const key = `${id}+ta`;
+      if (page[key]) {
+        const r = ratio(page, key);
+        list.push({ name: `http ${h.db} ${id} (touchAfter 60 s): page load ≥ 1.5× raw app`, met: r >= 1.5, detail: `${fmtRatio(r)}×` });
+      }
+    }
+  }
+  for (const p of results.prune) {
+    if (p.db === 'sqlite') {
+      list.push({ name: `prune sqlite: get p99 ≤ 100 ms during cleanExpired()`, met: p.duringPrune.p99 <= 100, detail: `${fmtMs(p.duringPrune.p99)} ms` });
+    } else {
+      list.push({
+        name: `prune ${p.db}: get p99 during cleanExpired() ≤ 2× idle p99`,
+        met: p.duringPrune.p99 <= 2 * p.idle.p99,
+        detail: `${fmtMs(p.duringPrune.p99)} ms vs idle ${fmtMs(p.idle.p99)} ms (${fmtRatio(p.duringPrune.p99 / p.idle.p99)}×)`,
+      });
+      list.push({
+        name: `prune ${p.db}: cleanExpired() ≤ 2× one DELETE`,
+        met: p.pruneTime <= 2 * p.deleteTime,
+        detail: `${fmtMs(p.pruneTime)} ms vs ${fmtMs(p.deleteTime)} ms (${fmtRatio(p.pruneTime / p.deleteTime)}×)`,
+      });
+    }
+  }
+  return list;
+}
+
+export function targetTable(list: Target[]): string {
+  return `### Targets (issue 3)\n\n${table(['target', 'result', 'measured'], list.map((t) => [t.name, mark(t), t.detail]))}`;
+}
+
+export function fullReport(results: Results): string {
+  return [checkTable(results), storeTables(results), statementTables(results), httpTables(results), pruneTable(results), targetTable(targets(results))]
+    .filter(Boolean)
+    .join('\n\n');
+}
