@@ -565,13 +565,13 @@ export class SequelizeSessionStore extends Store {
     this.#known.clear();
   }
 
-  /** Background failures go to the `error` event when someone listens, else to the debug log; never thrown. */
+  /**
+   * Background failures and undecodable rows go to the debug channel, and to the `error` event
+   * when someone listens (an EventEmitter throws an `error` nobody listens to); never thrown.
+   */
   #report(error: unknown, operation: string): void {
-    if (this.listenerCount('error') > 0) {
-      this.emit('error', error);
-      return;
-    }
     const code = error instanceof SessionStoreError ? error.code : (error as { name?: string })?.name;
-    debug('%s: %s', operation, code, error instanceof SessionStoreError ? error.message : '');
+    debug('%s: %s %s', operation, code, error instanceof SessionStoreError ? error.message : '');
+    if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }
