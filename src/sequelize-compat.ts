@@ -124,6 +124,11 @@ function typeLength(type: unknown): number | undefined {
   return typeof length === 'number' ? length : undefined;
 }
 
+interface Timestamps {
+  createdAt?: string;
+  updatedAt?: string;
+}
+
 interface RawAttribute {
   field?: string;
   columnName?: string;
@@ -131,47 +136,28 @@ interface RawAttribute {
   primaryKey?: boolean;
 }
 
-function readModelV7(model: ModelLike): ModelInfo {
-  const definition = (model as unknown as {
-    modelDefinition: {
-      attributes: Map<string, RawAttribute>;
-      timestampAttributeNames: { createdAt?: string; updatedAt?: string };
-    };
+/**
+ * The model's attributes and timestamp columns, from v7's `modelDefinition` (where v6's
+ * `rawAttributes` throws) or v6's `rawAttributes` and `_timestampAttributes`.
+ */
+function readModel(model: ModelLike): ModelInfo {
+  const v7 = (model as unknown as {
+    modelDefinition?: { attributes: Map<string, RawAttribute>; timestampAttributeNames: Timestamps };
   }).modelDefinition;
-  const attributes = new Map<string, AttributeInfo>();
-  for (const [name, attribute] of definition.attributes) {
-    attributes.set(name, {
-      name,
-      column: attribute.columnName ?? name,
-      type: typeName(attribute.type),
-      length: typeLength(attribute.type),
-      primaryKey: attribute.primaryKey === true,
-    });
-  }
-  const column = (name: string | undefined) => (name === undefined ? undefined : attributes.get(name)?.column);
-  return {
-    attributes,
-    createdAt: column(definition.timestampAttributeNames.createdAt),
-    updatedAt: column(definition.timestampAttributeNames.updatedAt),
-  };
-}
+  const v6 = model as unknown as { rawAttributes: Record<string, RawAttribute>; _timestampAttributes?: Timestamps };
+  const entries = v7 ? v7.attributes.entries() : Object.entries(v6.rawAttributes);
+  const timestamps = (v7 ? v7.timestampAttributeNames : v6._timestampAttributes) ?? {};
 
-function readModelV6(model: ModelLike): ModelInfo {
-  const raw = model as unknown as {
-    rawAttributes: Record<string, RawAttribute>;
-    _timestampAttributes?: { createdAt?: string; updatedAt?: string };
-  };
   const attributes = new Map<string, AttributeInfo>();
-  for (const [name, attribute] of Object.entries(raw.rawAttributes)) {
+  for (const [name, attribute] of entries) {
     attributes.set(name, {
       name,
-      column: attribute.field ?? name,
+      column: (v7 ? attribute.columnName : attribute.field) ?? name,
       type: typeName(attribute.type),
       length: typeLength(attribute.type),
       primaryKey: attribute.primaryKey === true,
     });
   }
-  const timestamps = raw._timestampAttributes ?? {};
   const column = (name: string | undefined) => (name === undefined ? undefined : attributes.get(name)?.column);
   return { attributes, createdAt: column(timestamps.createdAt), updatedAt: column(timestamps.updatedAt) };
 }
@@ -214,7 +200,7 @@ export function compat(sequelize: SequelizeLike): SequelizeCompat {
       const table = tableOf(model);
       return typeof table === 'string' ? table : String((table as { tableName?: unknown }).tableName);
     },
-    modelInfo: (model: ModelLike) => ('modelDefinition' in model ? readModelV7(model) : readModelV6(model)),
+    modelInfo: readModel,
     columnOption: major === 7 ? 'columnName' : 'field',
     findModel(name: string) {
       // v7 keeps models in a Map-like registry; v6 in a plain object. define() silently replaces in both.
