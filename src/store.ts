@@ -296,14 +296,18 @@ export class SequelizeSessionStore extends Store {
           `\`extras\` set \`${name}\`, which is not an attribute of the model other than sid, sess and expire`,
         );
       }
-      bind.push(this.#bindValue(column.isDate, (values as Record<string, unknown>)[name]));
+      bind.push(this.#bindValue(column.isDate, (values as Record<string, unknown>)[name], name));
     }
     return names;
   }
 
-  #bindValue(isDate: boolean, value: unknown): unknown {
+  #bindValue(isDate: boolean, value: unknown, name: string): unknown {
     if (value === undefined) return null;
-    if (isDate && value !== null) return this.#sql.time(toMs(value));
+    if (isDate && value !== null) {
+      const ms = toMs(value);
+      if (Number.isNaN(ms)) throw new InvalidInputError('ERR_INVALID_ARGUMENT', `\`${name}\` is a date column, and its value is not a valid date`);
+      return this.#sql.time(ms);
+    }
     if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)) return JSON.stringify(value);
     return value;
   }
@@ -438,7 +442,7 @@ export class SequelizeSessionStore extends Store {
       const values = Array.isArray(value) ? value : [value];
       if (values.length === 0) return 0;
       const placeholders = values.map((item) => {
-        bind.push(this.#bindValue(column.isDate, item));
+        bind.push(this.#bindValue(column.isDate, item, name));
         return column.isDate ? time(`$${bind.length}`) : `$${bind.length}`;
       });
       conditions.push(placeholders.length === 1 ? `${column.quoted} = ${placeholders[0]}` : `${column.quoted} IN (${placeholders.join(', ')})`);
