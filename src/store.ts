@@ -460,7 +460,7 @@ export class SequelizeSessionStore extends Store {
 
   async #sync(): Promise<void> {
     try {
-      await ensureTable(this.#options.sequelize, this.#compat, this.#model);
+      await ensureTable(this.#compat, this.#model);
     } catch (error) {
       throw toDatabaseError('sync', error, []);
     }

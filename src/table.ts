@@ -1,6 +1,6 @@
 /** Creating the session table and its index on `expire`, when the store is asked to. */
 import type { SessionModel } from './model.js';
-import type { SequelizeCompat, SequelizeLike } from './sequelize-compat.js';
+import type { SequelizeCompat } from './sequelize-compat.js';
 
 interface QueryInterfaceLike {
   showIndex(table: unknown): Promise<Array<{ name?: string; fields?: Array<{ attribute?: string }> }>>;
@@ -10,7 +10,7 @@ interface QueryInterfaceLike {
 const ALREADY_EXISTS = new Set(['42P07', 'ER_DUP_KEYNAME']);
 
 /** Creates the table if missing (never altering an existing one) and makes sure `expire` is indexed. */
-export async function ensureTable(sequelize: SequelizeLike, compat: SequelizeCompat, session: SessionModel): Promise<void> {
+export async function ensureTable(compat: SequelizeCompat, session: SessionModel): Promise<void> {
   await session.model.sync();
   // The created model declares its index; a user's model may not, and pruning needs one.
   if (session.created) return;
@@ -27,5 +27,4 @@ export async function ensureTable(sequelize: SequelizeLike, compat: SequelizeCom
     const parent = (error as { parent?: { code?: string; message?: string } }).parent;
     if (!(ALREADY_EXISTS.has(String(parent?.code)) || /already exists/i.test(String(parent?.message)))) throw error;
   }
-  void sequelize;
 }
