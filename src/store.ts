@@ -86,8 +86,8 @@ export class SequelizeSessionStore extends Store {
   readonly #pruner: Pruner;
   /** The sid column's key for a session id: the id, or its digest with `hashSids`. */
   readonly #key: SidKey;
-  /** Bind values appended for `expiration.absolute`: the oldest creation time still valid. */
-  readonly #young: (now: number) => unknown[];
+  /** With `expiration.absolute`, the oldest creation time still valid, appended to a read's or touch's bind. */
+  readonly #cutoff: ((now: number) => unknown) | undefined;
   /** Settles once the table exists; reset after a failure so the next operation tries again. */
   #ready: Promise<void> | undefined;
   #isReady: boolean;
@@ -130,7 +130,7 @@ export class SequelizeSessionStore extends Store {
     });
     this.#key = sidHasher(this.#options.hashSids) ?? ((sid) => sid);
     const time = this.#sql.time;
-    this.#young = absolute === undefined ? () => [] : (now) => [time(now - absolute)];
+    this.#cutoff = absolute === undefined ? undefined : (now) => time(now - absolute);
     this.#isReady = !this.#options.createTable;
     this.#pruneSize = dialect.pruneBatchSize;
     this.#pruner = new Pruner(
@@ -233,7 +233,7 @@ export class SequelizeSessionStore extends Store {
 
   async #readRow(key: string): Promise<Row | undefined> {
     const now = Date.now();
-    const rows = (await this.#query('get', this.#sql.get, [key, this.#sql.time(now), ...this.#young(now)], SELECT)) as Row[];
+    const rows = (await this.#query('get', this.#sql.get, this.#young([key, this.#sql.time(now)], now), SELECT)) as Row[];
     const row = rows[0];
     if (row !== undefined && this.#options.touchAfter > 0) this.#remember(key, toMs(row.e));
     return row;
@@ -334,11 +334,11 @@ export class SequelizeSessionStore extends Store {
       try {
         const time = this.#sql.time;
         if (touchAfter > 0) {
-          const bind = [time(expire), time(now), key, time(expire - touchAfter), ...this.#young(now)];
+          const bind = this.#young([time(expire), time(now), key, time(expire - touchAfter)], now);
           await this.#query('touch', this.#sql.touchAfter, bind, WRITE);
           this.#remember(key, expire);
         } else {
-          await this.#query('touch', this.#sql.touch, [time(expire), time(now), key, ...this.#young(now)], WRITE);
+          await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), WRITE);
         }
       } finally {
         if (this.#touches.get(key)?.promise === promise) this.#touches.delete(key);
@@ -367,7 +367,7 @@ export class SequelizeSessionStore extends Store {
 
   async #all(): Promise<Record<string, SessionData>> {
     const now = Date.now();
-    const rows = (await this.#query('all', this.#sql.all, [this.#sql.time(now), ...this.#young(now)], SELECT)) as Row[];
+    const rows = (await this.#query('all', this.#sql.all, this.#young([this.#sql.time(now)], now), SELECT)) as Row[];
     const sessions: Record<string, SessionData> = {};
     for (const row of rows) {
       const key = Buffer.isBuffer(row.k) ? row.k.toString('utf8') : String(row.k);
@@ -379,7 +379,9 @@ export class SequelizeSessionStore extends Store {
 
   async #length(): Promise<number> {
     const now = Date.now();
-    const rows = (await this.#query('length', this.#sql.length, [this.#sql.time(now), ...this.#young(now)], SELECT)) as Array<{ n: unknown }>;
+    const rows = (await this.#query('length', this.#sql.length, this.#young([this.#sql.time(now)], now), SELECT)) as Array<{
+      n: unknown;
+    }>;
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -557,6 +559,12 @@ export class SequelizeSessionStore extends Store {
     // After a touch the row's expiry is newer than the stored cookie's; a browser-session cookie has none.
     if (cookie && hasExpires(session)) cookie.expires = new Date(toMs(row.e)).toISOString();
     return session as unknown as SessionData;
+  }
+
+  /** Appends the `expiration.absolute` cutoff to `bind` when there is one (no array spread per call otherwise). */
+  #young(bind: unknown[], now: number): unknown[] {
+    if (this.#cutoff !== undefined) bind.push(this.#cutoff(now));
+    return bind;
   }
 
   #remember(key: string, expire: number): void {
