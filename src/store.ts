@@ -23,7 +23,7 @@ import {
 import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
 import { ensureTable } from './table.js';
 import { resolveModel, type SessionModel } from './model.js';
-import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions, type SessionModelStatic } from './options.js';
 import { Pruner } from './pruner.js';
 import { assertSequelize, compat, type ModelLike, type SequelizeCompat } from './sequelize-compat.js';
 import { buildStatements, MARKER_LIFE_MS, type Statements } from './statements.js';
@@ -77,7 +77,7 @@ const WRITE = 'BULKUPDATE';
  * const store = new SequelizeSessionStore({ sequelize });
  * app.use(session({ store, secret, resave: false, saveUninitialized: false }));
  */
-export class SequelizeSessionStore extends Store {
+export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> extends Store {
   readonly #options: ResolvedOptions;
   readonly #compat: SequelizeCompat;
   readonly #model: SessionModel;
@@ -104,7 +104,7 @@ export class SequelizeSessionStore extends Store {
   /** Rows per prune batch, learned so that each batch takes 25–50 ms. */
   #pruneSize: number;
 
-  constructor(options: SequelizeSessionStoreOptions) {
+  constructor(options: SequelizeSessionStoreOptions<M>) {
     super();
     this.#options = resolveOptions(options);
     const { sequelize } = this.#options;
@@ -141,9 +141,9 @@ export class SequelizeSessionStore extends Store {
     this.#pruner.start();
   }
 
-  /** The Sequelize model holding the sessions. */
-  get model(): ModelLike {
-    return this.#model.model;
+  /** The Sequelize model holding the sessions: yours, with its type, or the created one. */
+  get model(): M {
+    return this.#model.model as M;
   }
 
   override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {
