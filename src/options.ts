@@ -15,6 +15,7 @@ export interface SessionModelStatic extends ModelLike {
   findByPk(key: unknown, options?: any): Promise<any>;
   count(options?: any): Promise<number>;
   create(values?: any, options?: any): Promise<any>;
+  bulkCreate(records: readonly any[], options?: any): Promise<any[]>;
   update(values: any, options: any): Promise<any>;
   destroy(options?: any): Promise<number>;
 }
