@@ -2,7 +2,7 @@
 // then unpacks it into a scratch project beside links to the installed peers and uses it from
 // `import`, `require` (both forms) and TypeScript, for a v6 consumer and a v7-only one.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -32,6 +32,18 @@ try {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true }));
     return dir;
   }
+
+  // What the registry shows and what an install runs: links that resolve, no build on install.
+  const probe = consumer('metadata', []);
+  const manifest = JSON.parse(readFileSync(join(probe, 'node_modules/sequelize-session-store/package.json'), 'utf8'));
+  for (const field of ['repository', 'homepage', 'bugs']) if (!manifest[field]) throw new Error(`package.json has no ${field}`);
+  for (const script of ['prepare', 'install', 'postinstall', 'preinstall']) {
+    if (manifest.scripts?.[script]) throw new Error(`the tarball's package.json runs a ${script} script on install`);
+  }
+  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
+    if (!existsSync(join(probe, 'node_modules/sequelize-session-store', file))) throw new Error(`the tarball lacks ${file}`);
+  }
+  console.log('metadata: ok');
 
   const v6 = consumer('v6', ['express-session', 'sequelize', 'sqlite3', 'debug', 'ms', '@types', 'typescript']);
   writeFileSync(join(v6, 'esm.mjs'), `
