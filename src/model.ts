@@ -3,7 +3,7 @@
  * once at construction, and the quoted table shape the statements are built from.
  */
 import { ConfigurationError } from './errors.js';
-import type { Dialect, TableShape } from './dialects/index.js';
+import type { Dialect, ExpireForm, TableShape } from './dialects/index.js';
 import { UNSAFE_IDENTIFIER, type ResolvedOptions } from './options.js';
 import type { AttributeInfo, ModelInfo, ModelLike, SequelizeCompat, SequelizeLike } from './sequelize-compat.js';
 
@@ -25,6 +25,15 @@ export interface SessionModel {
   readonly created: boolean;
   /** The column name of `expire`, unquoted. */
   readonly expireColumn: string;
+  /** How `expire` is written and read when it is not the dialect's own timestamp. */
+  readonly expireForm: ExpireForm | undefined;
+  /** Whether the model describes an existing table the store read (SPEC §2.5), which it never creates. */
+  readonly adopted: boolean;
+}
+
+/** The destroy marker of a text `sess`: JSON `null` in a table another store may read, which every peer reads as no session. */
+export function textMarkerOf(dialect: Dialect, options: ResolvedOptions): string {
+  return options.shared && dialect.textMarker === '' ? 'null' : dialect.textMarker;
 }
 
 function defineDefaultModel(sequelize: SequelizeLike, compat: SequelizeCompat, dialect: Dialect, options: ResolvedOptions): ModelLike {
@@ -114,6 +123,7 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
     sess: compat.quoteIdentifier(sess.column),
     expire: compat.quoteIdentifier(expire.column),
     sessKind: sess.type === 'JSON' || sess.type === 'JSONB' ? 'json' : 'text',
+    textMarker: textMarkerOf(dialect, options),
   });
   return Object.freeze({
     model,
@@ -123,5 +133,7 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
     reserved: new Set([sid.name, sess.name, expire.name]),
     created: options.model === undefined,
     expireColumn: expire.column,
+    expireForm: undefined,
+    adopted: false,
   });
 }
