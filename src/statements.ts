@@ -57,7 +57,7 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
   const t = (placeholder: string) => dialect.time(placeholder);
   // `expire` may hold another form than the dialect's timestamp (seconds, local time): its own conversion.
   const form = model.expireForm;
-  const te = form ? (placeholder: string) => form.write(dialect.time(placeholder)) : t;
+  const te = form ? (placeholder: string) => form.write(placeholder) : t;
   const e = form ? form.read(expire) : expire;
   const live = dialect.live(shape);
   const marker = shape.sessKind === 'json' ? dialect.jsonMarker : shape.textMarker;
