@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Store } from 'express-session';
 import { targets, type Target } from './support/targets.js';
-import { SequelizeSessionStore, quoteIdentifier, quoteTable, statementsDuring } from './support/store-kit.js';
+import { SequelizeSessionStore, quoteIdentifier, quoteTable, statementsDuring, toMs } from './support/store-kit.js';
 import {
   VERSIONS,
   call,
@@ -29,6 +29,8 @@ interface Peer {
   readonly open: (place: Place) => Promise<OpenPeer>;
   /** Whether the peer's own `get` refuses an expired row (connect-session-sequelize's does not: its pruner removes them). */
   readonly getChecksExpiry: boolean;
+  /** The server's default time zone for the peer's database (PostgreSQL), when not the server's own. */
+  readonly zone?: string;
   readonly table: string;
   readonly sidColumn: string;
   readonly expireColumn: string;
@@ -37,6 +39,12 @@ interface Peer {
 const PEERS: Peer[] = [
   {
     name: 'connect-pg-simple', preset: 'connect-pg-simple', table: 'session', sidColumn: 'sid', expireColumn: 'expire',
+    runs: (t) => t.dialect === 'postgres', open: openConnectPgSimple, getChecksExpiry: true,
+  },
+  {
+    // connect-pg-simple's `timestamp without time zone` holds wall-clock time in the zone its
+    // connections start in: far from UTC, a wrong conversion would shift every expiry by 13 hours.
+    name: 'connect-pg-simple', preset: 'connect-pg-simple', table: 'session', sidColumn: 'sid', expireColumn: 'expire', zone: 'Pacific/Auckland',
     runs: (t) => t.dialect === 'postgres', open: openConnectPgSimple, getChecksExpiry: true,
   },
   {
@@ -67,7 +75,8 @@ async function expireIndexes(sequelize: any, table: string, column: string): Pro
 
 for (const target of targets()) {
   for (const peer of PEERS.filter((p) => p.runs(target))) {
-    describe(`${target.tag} adopting ${peer.name} ${VERSIONS[peer.name]}'s table`, () => {
+    const where = peer.zone ? ` in a database whose time zone is ${peer.zone}` : '';
+    describe(`${target.tag} adopting ${peer.name} ${VERSIONS[peer.name]}'s table${where}`, () => {
       let place: Place;
       let old: OpenPeer;
       let sequelize: any;
@@ -75,7 +84,7 @@ for (const target of targets()) {
       let store: SequelizeSessionStore;
 
       before(async () => {
-        place = await freshPlace(target.dialect);
+        place = await freshPlace(target.dialect, { zone: peer.zone });
         old = await peer.open(place);
         // Sessions written by the peer before the switch.
         await call(old.store, 'set', 'old-live', sessionOf(2 * HOUR, { user: 'ann', cart: [1, 2] }));
@@ -160,6 +169,25 @@ for (const target of targets()) {
         await call(old.store, 'destroy', 'ours-new');
         assert.equal(await store.get('ours-new'), null);
       });
+
+      if (peer.name === 'connect-session-sequelize') {
+        it('adopted with tableName and columns and no model: set fills createdAt and updatedAt', async () => {
+          const byColumns = new SequelizeSessionStore({ sequelize, tableName: 'Sessions', columns: { sid: 'sid', sess: 'data', expire: 'expires' } });
+          try {
+            const before = Date.now() - 1000;
+            await byColumns.set('by-columns', sessionOf(HOUR, { user: 'cy' }));
+            const q = (name: string) => quoteIdentifier(sequelize, name);
+            const [row] = (await sequelize.query(
+              `SELECT ${q('createdAt')} AS c, ${q('updatedAt')} AS u FROM ${quoteTable(sequelize, 'Sessions')} WHERE ${q('sid')} = 'by-columns'`,
+              { type: 'SELECT' },
+            )) as Array<{ c: unknown; u: unknown }>;
+            for (const value of [row!.c, row!.u]) assert.ok(toMs(value) >= before, `a timestamp was filled: ${String(value)}`);
+            assert.equal(((await call<any>(old.store, 'get', 'by-columns')) ?? {}).user, 'cy');
+          } finally {
+            await byColumns.close();
+          }
+        });
+      }
 
       it('sync() leaves a single index on the expiry column', async () => {
         await store.sync();

@@ -30,7 +30,7 @@ export interface Place {
 let counter = 0;
 
 /** A new, empty database on the target's server (or a new SQLite file). */
-export async function freshPlace(dialect: Dialect): Promise<Place> {
+export async function freshPlace(dialect: Dialect, options: { zone?: string } = {}): Promise<Place> {
   const database = `sss_peer_${process.pid}_${counter++}`;
   if (dialect === 'sqlite') {
     return { dialect, database, host: '', port: 0, user: '', storage: sqliteFile('peer'), drop: async () => {} };
@@ -42,6 +42,8 @@ export async function freshPlace(dialect: Dialect): Promise<Place> {
     const client = admin();
     await client.connect();
     await client.query(`CREATE DATABASE "${database}"`);
+    // The zone its connections start in, which is where connect-pg-simple's local timestamps live.
+    if (options.zone) await client.query(`ALTER DATABASE "${database}" SET timezone TO '${options.zone}'`);
     await client.end();
     return {
       dialect, database, host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), storage: '',
