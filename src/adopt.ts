@@ -86,7 +86,9 @@ async function expireFormOf(
     if (!dialect.epochSeconds) throw unsupported('seconds since the epoch');
     return dialect.epochSeconds;
   }
-  if (!DATE_TYPE.test(column.type)) {
+  // SQLite keeps dates as text, and Sequelize v7 declares them TEXT there.
+  const sqliteText = compat.dialect === 'sqlite' && TEXT_TYPE.test(column.type);
+  if (!DATE_TYPE.test(column.type) && !sqliteText) {
     throw new ConfigurationError(
       'ERR_INVALID_TABLE',
       `Table \`${table}\`: column \`${column.name}\` is ${column.type}, not a timestamp or integer seconds, so it cannot hold the expiry`,

@@ -78,7 +78,8 @@ export function sequelizeOptions(place: Place): Record<string, unknown> {
 
 /** A session as express-session hands it to a store: a real Cookie, `maxAge` ms from now. */
 export function sessionOf(maxAge: number, data: Record<string, unknown> = {}): SessionData {
-  const cookie = new Cookie({ maxAge, httpOnly: true, path: '/' });
+  const cookie = new Cookie();
+  cookie.maxAge = maxAge;
   return { cookie, ...data } as unknown as SessionData;
 }
 
