@@ -168,13 +168,20 @@ export async function adoptTable(
     throw new ConfigurationError('ERR_INVALID_TABLE', `Option \`expiration.absolute\` needs a creation-time column (createdAt) in table \`${table}\``);
   }
 
+  const length = /\((\d+)\)/.exec(sid.type);
+  // A digest is 64 hex characters: a shorter sid column (connect-session-sequelize's VARCHAR(36)) cannot hold it.
+  if (options.hashSids && length && Number(length[1]) < 64) {
+    throw new ConfigurationError(
+      'ERR_INVALID_TABLE',
+      `Option \`hashSids\` stores 64-character digests, and column \`${sid.name}\` of table \`${table}\` holds ${length[1]}: widen it first`,
+    );
+  }
   const quotedTable = fallback.shape.table;
   const quotedExpire = compat.quoteIdentifier(expire.name);
   const expireForm = await expireFormOf(sequelize, compat, dialect, options, expire, { table: quotedTable, expire: quotedExpire }, table);
   const json = JSON_TYPE.test(sess.type);
   const model = defineAdopted(sequelize, compat, options, { sid, sess, expire, json, seconds: INTEGER_TYPE.test(expire.type), createdAt, updatedAt, others: columns.filter((c) => !used.has(c.name) && c.name !== createdAt && c.name !== updatedAt) });
   const info = compat.modelInfo(model);
-  const length = /\((\d+)\)/.exec(sid.type);
   const shape: TableShape = Object.freeze({
     table: quotedTable,
     sid: compat.quoteIdentifier(sid.name),

@@ -209,9 +209,10 @@ export class SequelizeSessionStore extends Store {
 
   /** Creates the table and the index on `expire` if missing; idempotent. */
   sync(callback?: Callback<void>): Promise<void> {
-    // Before the first operation, making the table ready is the sync itself.
-    const ready = this.#isReady;
-    return settle(this.#track('sync', () => (ready ? this.#sync() : Promise.resolve())), callback);
+    // Before the first operation, making the table ready is the sync itself, unless readiness
+    // only reads the table (an adopted one with createTable off).
+    const again = this.#isReady || !this.#options.createTable;
+    return settle(this.#track('sync', () => (again ? this.#sync(true) : Promise.resolve())), callback);
   }
 
   /** Stops the prune timer and waits for operations in flight. The Sequelize instance stays open. */
@@ -478,7 +479,8 @@ export class SequelizeSessionStore extends Store {
     return affectedRows(await this.#query('destroyWhere', sql, bind, WRITE));
   }
 
-  async #sync(): Promise<void> {
+  /** Reads the table when it may be another store's, then creates it (`create`) if missing. */
+  async #sync(create: boolean): Promise<void> {
     try {
       if (this.#adopting) {
         const { sequelize } = this.#options;
@@ -487,7 +489,7 @@ export class SequelizeSessionStore extends Store {
         if (adopted) this.#install(adopted);
         this.#adopting = false;
       }
-      if (this.#options.createTable) await ensureTable(this.#compat, this.#model);
+      if (create) await ensureTable(this.#compat, this.#model);
     } catch (error) {
       if (error instanceof SessionStoreError) throw error;
       throw toDatabaseError('sync', error, []);
@@ -549,7 +551,7 @@ export class SequelizeSessionStore extends Store {
   }
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#sync().catch((error: unknown) => {
+    this.#ready ??= this.#sync(this.#options.createTable).catch((error: unknown) => {
       // Not cached: the database may not be up yet, and the next operation tries again.
       this.#ready = undefined;
       throw error;

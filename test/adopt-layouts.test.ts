@@ -23,11 +23,11 @@ import {
 const serverPort = (target: Target) => Number(new URL(target.dialect === 'postgres' ? PG_URL : MARIADB_URL).port);
 
 /** A table as an application might have made it: JSON `sess`, and optionally a NOT NULL `tenant` without default. */
-async function createTable(sequelize: any, table: string, withTenant: boolean): Promise<void> {
+async function createTable(sequelize: any, table: string, withTenant: boolean, sidLength = 64): Promise<void> {
   const types = dataTypes(sequelize);
   const queryInterface = sequelize.queryInterface ?? sequelize.getQueryInterface();
   await queryInterface.createTable(table, {
-    sid: { type: types.STRING(64), primaryKey: true, allowNull: false },
+    sid: { type: types.STRING(sidLength), primaryKey: true, allowNull: false },
     sess: { type: types.JSON, allowNull: false },
     expire: { type: types.DATE, allowNull: false },
     ...(withTenant ? { tenant: { type: types.STRING(32), allowNull: false } } : {}),
@@ -91,6 +91,19 @@ for (const target of targets()) {
         await store.set('json-1', makeSession(HOUR, { nested: 'again' }));
         assert.equal(await store.get('json-1'), null);
         assert.equal(await store.length(), 0);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('hashSids on a sid column too short for a digest is refused by name', async () => {
+      const name = table('adopt_short');
+      await createTable(sequelize, name, false, 36);
+      const store = openStore(sequelize, { tableName: name, hashSids: true });
+      try {
+        const error = await rejectsWithCode(store.set('short-1', makeSession(HOUR)), 'ERR_INVALID_TABLE');
+        assert.match(error.message, /column `sid`.* 36/);
+        assert.equal(await rawCount(sequelize, name), 0);
       } finally {
         await store.close();
       }
