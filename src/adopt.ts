@@ -24,7 +24,8 @@ const INTEGER_TYPE = /^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT|NUMERIC|DE
 const DATE_TYPE = /^(TIMESTAMP|DATETIME|DATETIME2|DATETIMEOFFSET|DATE)\b/;
 /** PostgreSQL's `timestamp` is without time zone unless it says otherwise. */
 const LOCAL_TIMESTAMP = /^TIMESTAMP(\(\d\))?( WITHOUT TIME ZONE)?$/;
-const CREATED_AT = /^created_?at$/i;
+// `created` is the column the created model adds for expiration.absolute.
+const CREATED_AT = /^(created_?at|created)$/i;
 const UPDATED_AT = /^updated_?at$/i;
 /** A time zone name or offset as PostgreSQL's TimeZone setting holds it; nothing that could end a literal. */
 const ZONE = /^[A-Za-z0-9_+\-/:.]+$/;
@@ -146,10 +147,12 @@ export async function adoptTable(
   let createdAt: string | undefined;
   let updatedAt: string | undefined;
   const unfillable: string[] = [];
+  // SQLite keeps dates as text, and Sequelize v7 declares them TEXT there.
+  const isDate = (column: Column) => DATE_TYPE.test(column.type) || (compat.dialect === 'sqlite' && TEXT_TYPE.test(column.type));
   for (const column of columns) {
     if (used.has(column.name)) continue;
-    if (DATE_TYPE.test(column.type) && CREATED_AT.test(column.name)) createdAt ??= column.name;
-    else if (DATE_TYPE.test(column.type) && UPDATED_AT.test(column.name)) updatedAt ??= column.name;
+    if (isDate(column) && CREATED_AT.test(column.name)) createdAt ??= column.name;
+    else if (isDate(column) && UPDATED_AT.test(column.name)) updatedAt ??= column.name;
     else if (!column.allowNull && !column.hasDefault) unfillable.push(column.name);
   }
   // `extras` may fill them; without it every insert would fail.
@@ -168,7 +171,8 @@ export async function adoptTable(
     throw new ConfigurationError('ERR_INVALID_TABLE', `Option \`expiration.absolute\` needs a creation-time column (createdAt) in table \`${table}\``);
   }
 
-  const length = /\((\d+)\)/.exec(sid.type);
+  // SQLite does not enforce a declared length.
+  const length = compat.dialect === 'sqlite' ? null : /\((\d+)\)/.exec(sid.type);
   // A digest is 64 hex characters: a shorter sid column (connect-session-sequelize's VARCHAR(36)) cannot hold it.
   if (options.hashSids && length && Number(length[1]) < 64) {
     throw new ConfigurationError(
