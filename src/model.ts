@@ -21,7 +21,7 @@ export interface SessionModel {
   readonly maxSidLength: number;
   /** Attribute names of the sid/sess/expire columns, which `extras` may not set. */
   readonly reserved: ReadonlySet<string>;
-  /** Whether the store created the model (and so declared its index). */
+  /** Whether the store created the model and declared its index (on the default table). */
   readonly created: boolean;
   /** The column name of `expire`, unquoted. */
   readonly expireColumn: string;
@@ -55,7 +55,10 @@ function defineDefaultModel(sequelize: SequelizeLike, compat: SequelizeCompat, d
       tableName,
       // expiration.absolute needs to know when each session began: a `created` column then.
       ...(options.absolute === undefined ? { timestamps: false } : { timestamps: true, createdAt: 'created', updatedAt: false }),
-      indexes: [{ name: `${tableName}_expire`, fields: [columns.expire] }],
+      // A table named in the options may be another store's, with an index of its own: this model
+      // then declares none, so that an application's sequelize.sync() adds no second one; the
+      // store adds it only where missing.
+      indexes: options.shared ? [] : [{ name: `${tableName}_expire`, fields: [columns.expire] }],
     },
   );
 }
@@ -131,7 +134,7 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
     shape,
     maxSidLength: sid.type === 'STRING' || sid.type === 'CHAR' ? (options.model ? (sid.length ?? 255) : 255) : options.model ? 10_000 : 255,
     reserved: new Set([sid.name, sess.name, expire.name]),
-    created: options.model === undefined,
+    created: options.model === undefined && !options.shared,
     expireColumn: expire.column,
     expireForm: undefined,
     adopted: false,

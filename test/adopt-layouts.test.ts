@@ -125,6 +125,25 @@ for (const target of targets()) {
       }
     });
 
+    it("the application's sequelize.sync() before the first operation adds no second index on the expiry", async () => {
+      const name = table('adopt_idx');
+      await createTable(sequelize, name, false);
+      const queryInterface = sequelize.queryInterface ?? sequelize.getQueryInterface();
+      await queryInterface.addIndex(name, ['expire'], { name: `IDX_${name}_expire` });
+      const app = target.connect();
+      const store = openStore(app, { tableName: name });
+      try {
+        await app.sync();
+        await store.set('idx-1', makeSession(HOUR));
+        await store.sync();
+        const indexes = (await queryInterface.showIndex(name)) as Array<{ fields?: Array<{ attribute?: string }> }>;
+        assert.equal(indexes.filter((index) => index.fields?.[0]?.attribute === 'expire').length, 1);
+      } finally {
+        await store.close();
+        await app.close();
+      }
+    });
+
     it('a missing table is created with the default layout, as without adoption', async () => {
       const name = table('adopt_new');
       const store = openStore(sequelize, { tableName: name });
