@@ -184,7 +184,9 @@ export async function adoptTable(
   const quotedExpire = compat.quoteIdentifier(expire.name);
   const expireForm = await expireFormOf(sequelize, compat, dialect, options, expire, { table: quotedTable, expire: quotedExpire }, table);
   const json = JSON_TYPE.test(sess.type);
-  const model = defineAdopted(sequelize, compat, options, { sid, sess, expire, json, seconds: INTEGER_TYPE.test(expire.type), createdAt, updatedAt, others: columns.filter((c) => !used.has(c.name) && c.name !== createdAt && c.name !== updatedAt) });
+  const others = columns.filter((c) => !used.has(c.name) && c.name !== createdAt && c.name !== updatedAt);
+  const seconds = INTEGER_TYPE.test(expire.type);
+  const model = defineAdopted(sequelize, compat, options, { sid, sess, expire, json, seconds, createdAt, updatedAt, others });
   const info = compat.modelInfo(model);
   const shape: TableShape = Object.freeze({
     table: quotedTable,
@@ -213,7 +215,10 @@ function defineAdopted(
   sequelize: SequelizeLike,
   compat: SequelizeCompat,
   options: ResolvedOptions,
-  found: { sid: Column; sess: Column; expire: Column; json: boolean; seconds: boolean; createdAt?: string; updatedAt?: string; others: Column[] },
+  found: {
+    sid: Column; sess: Column; expire: Column; json: boolean; seconds: boolean;
+    createdAt?: string; updatedAt?: string; others: Column[];
+  },
 ): ModelLike {
   const types = compat.dataTypes as Record<string, any>;
   const modelName = `SequelizeSessionStore_${options.tableName}_${found.sid.name}_${found.sess.name}_${found.expire.name}`;
@@ -222,12 +227,18 @@ function defineAdopted(
   const column = compat.columnOption;
   const attributes: Record<string, unknown> = {
     [found.sid.name]: { type: types.STRING(255), primaryKey: true, allowNull: false, [column]: found.sid.name },
-    [found.sess.name]: { type: found.json ? (/^JSONB/.test(found.sess.type) ? types.JSONB : types.JSON) : types.TEXT, allowNull: found.sess.allowNull, [column]: found.sess.name },
+    [found.sess.name]: {
+      type: found.json ? (/^JSONB/.test(found.sess.type) ? types.JSONB : types.JSON) : types.TEXT,
+      allowNull: found.sess.allowNull,
+      [column]: found.sess.name,
+    },
     [found.expire.name]: { type: found.seconds ? types.INTEGER : types.DATE, allowNull: false, [column]: found.expire.name },
   };
   for (const other of found.others) {
     if (UNSAFE_IDENTIFIER.test(other.name)) continue;
-    const type = DATE_TYPE.test(other.type) ? types.DATE : JSON_TYPE.test(other.type) ? types.JSON : INTEGER_TYPE.test(other.type) ? types.INTEGER : types.STRING;
+    const type = DATE_TYPE.test(other.type)
+      ? types.DATE
+      : JSON_TYPE.test(other.type) ? types.JSON : INTEGER_TYPE.test(other.type) ? types.INTEGER : types.STRING;
     attributes[other.name] = { type, allowNull: other.allowNull, [column]: other.name };
   }
   return sequelize.define(modelName, attributes, {
