@@ -130,7 +130,7 @@ for (const target of targets()) {
       await createTable(sequelize, name, false);
       const queryInterface = sequelize.queryInterface ?? sequelize.getQueryInterface();
       await queryInterface.addIndex(name, ['expire'], { name: `IDX_${name}_expire` });
-      const app = target.connect();
+      const app: any = target.connect();
       const store = openStore(app, { tableName: name });
       try {
         await app.sync();
