@@ -49,7 +49,8 @@ const PEERS: Peer[] = [
   },
   {
     name: 'connect-session-sequelize', preset: 'connect-session-sequelize', table: 'Sessions', sidColumn: 'sid', expireColumn: 'expires',
-    runs: (t) => t.major === 'v6', open: openConnectSessionSequelize, getChecksExpiry: false,
+    // The peer runs on its own Sequelize v6 instance; the store adopts its table from either major.
+    runs: () => true, open: openConnectSessionSequelize, getChecksExpiry: false,
   },
   {
     name: 'express-mysql-session', preset: 'express-mysql-session', table: 'sessions', sidColumn: 'session_id', expireColumn: 'expires',
