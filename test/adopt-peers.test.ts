@@ -3,6 +3,9 @@
 // one-liner; then both stores on one table (a rolling deploy), each reading the other's writes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import express = require('express');
+import session = require('express-session');
+import request = require('supertest');
 import type { Store } from 'express-session';
 import { targets, type Target } from './support/targets.js';
 import { SequelizeSessionStore, quoteIdentifier, quoteTable, statementsDuring, toMs } from './support/store-kit.js';
@@ -61,6 +64,25 @@ const PEERS: Peer[] = [
     runs: () => true, open: openConnectSessionKnex, getChecksExpiry: true,
   },
 ];
+
+/** An app of the deploy: the same code, the same cookie secret, on either store. */
+function appOn(store: Store): express.Express {
+  const app = express();
+  app.use(session({ store, secret: 'adopt-peers-secret', resave: false, saveUninitialized: false, cookie: { maxAge: HOUR } }));
+  const data = (req: express.Request) => req.session as unknown as { user?: string; views?: number };
+  app.post('/login', (req, res) => {
+    data(req).user = 'zoe';
+    data(req).views = 0;
+    res.send('welcome');
+  });
+  app.get('/me', (req, res) => {
+    const sess = data(req);
+    if (sess.user) sess.views = (sess.views ?? 0) + 1;
+    res.json({ user: sess.user ?? null, views: sess.views ?? null });
+  });
+  app.post('/logout', (req, res, next) => req.session.destroy((error) => (error ? next(error) : res.send('bye'))));
+  return app;
+}
 
 /** The peer's `get`: a session, or null for none (some peers answer undefined). */
 async function peerGet(store: Store, sid: string): Promise<unknown> {
@@ -189,6 +211,19 @@ for (const target of targets()) {
           }
         });
       }
+
+      it(`a rolling deploy through express-session: a user goes back and forth between ${peer.name} and the store`, async () => {
+        const oldApp = appOn(old.store);
+        const newApp = appOn(store);
+        for (const [first, second] of [[oldApp, newApp], [newApp, oldApp]] as const) {
+          const login = await request(first).post('/login').expect(200);
+          const cookie = login.headers['set-cookie']![0]!.split(';')[0]!;
+          assert.deepEqual((await request(second).get('/me').set('Cookie', cookie).expect(200)).body, { user: 'zoe', views: 1 });
+          assert.deepEqual((await request(first).get('/me').set('Cookie', cookie).expect(200)).body, { user: 'zoe', views: 2 });
+          await request(second).post('/logout').set('Cookie', cookie).expect(200);
+          assert.deepEqual((await request(first).get('/me').set('Cookie', cookie).expect(200)).body, { user: null, views: null });
+        }
+      });
 
       it("sync(), and the application's sequelize.sync(), leave a single index on the expiry column", async () => {
         await store.sync();
