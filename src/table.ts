@@ -11,8 +11,9 @@ const ALREADY_EXISTS = new Set(['42P07', 'ER_DUP_KEYNAME']);
 
 /** Creates the table if missing (never altering an existing one) and makes sure `expire` is indexed. */
 export async function ensureTable(compat: SequelizeCompat, session: SessionModel): Promise<void> {
-  await session.model.sync();
-  // The created model declares its index; a user's model may not, and pruning needs one.
+  // An adopted table exists as another store made it: only its index may be missing.
+  if (!session.adopted) await session.model.sync();
+  // The created model declares its index; a user's model or an adopted table may not, and pruning needs one.
   if (session.created) return;
   const queryInterface = compat.queryInterface as QueryInterfaceLike;
   const table = compat.tableOf(session.model);
