@@ -4,12 +4,12 @@
  * accepts, given a database URL. Exit codes: 0 done, 1 the database failed, 2 a wrong argument;
  * every failure is one line on stderr.
  */
-import { parseArguments, USAGE, UsageError, type Arguments } from './cli-args.js';
+import { parseArguments, USAGE, UsageError } from './cli-args.js';
 import { connect, parseUrl, redact, type Connection } from './cli-connect.js';
+import { countExpired, readLayout, type Layout } from './cli-layout.js';
 import { sidHasher } from './crypto.js';
 import { ConfigurationError } from './errors.js';
 import { migrationSource } from './migration.js';
-import { compat, type AttributeInfo, type ModelLike } from './sequelize-compat.js';
 import { SequelizeSessionStore } from './store.js';
 
 /** Progress goes to stderr, so that stdout stays the result; one line per step, never a spinner. */
@@ -22,26 +22,6 @@ interface Rows {
   destroy(options: object): Promise<number>;
 }
 
-/** The model's attributes for the sid and expire columns, by the column names the store was given. */
-function layoutOf(model: ModelLike, sequelize: Connection['sequelize'], columns: Arguments['columns']) {
-  const info = compat(sequelize).modelInfo(model);
-  const find = (wanted: string, fallback: (attribute: AttributeInfo) => boolean) => {
-    const attributes = [...info.attributes.values()];
-    return (
-      attributes.find((attribute) => attribute.name === wanted || attribute.column === wanted) ?? attributes.find(fallback)
-    )!;
-  };
-  const sid = find(columns?.sid ?? 'sid', (attribute) => attribute.primaryKey);
-  const expire = find(columns?.expire ?? 'expire', (attribute) => /^(DATE|DATETIME|TIMESTAMP|INTEGER|BIGINT)/.test(attribute.type));
-  return { sid, expire };
-}
-
-/** A `where` on the expiry before now, as the column stores it (a date, or epoch seconds). */
-function expiredWhere(expire: AttributeInfo, Op: Connection['Op']): object {
-  const now = /INT/.test(expire.type) ? Math.floor(Date.now() / 1000) : new Date();
-  return { [expire.name]: { [Op.lt!]: now } };
-}
-
 interface Stats {
   table: string;
   total: number;
@@ -50,28 +30,23 @@ interface Stats {
   markers: number;
 }
 
-async function stats(store: SequelizeSessionStore, connection: Connection, args: Arguments, table: string): Promise<Stats> {
-  const rows = store.model as unknown as Rows;
-  const { expire } = layoutOf(store.model, connection.sequelize, args.columns);
-  // Counted in sequence: on SQLite they share one connection anyway, and a count is cheap beside a prune.
-  const total = await rows.count();
+async function stats(store: SequelizeSessionStore, connection: Connection, layout: Layout): Promise<Stats> {
+  // In sequence: on SQLite they share one connection anyway.
   const live = await store.length();
-  const expired = await rows.count({ where: expiredWhere(expire, connection.Op) });
+  const total = await (layout.session.model as unknown as Rows).count();
+  const expired = await countExpired(connection.sequelize, layout);
   // Rows neither live nor expired are destroy markers, kept until their expiry so a logout sticks.
-  return { table, total, live, expired, markers: Math.max(0, total - live - expired) };
+  return { table: layout.table, total, live, expired, markers: Math.max(0, total - live - expired) };
 }
 
-async function prune(store: SequelizeSessionStore, connection: Connection, args: Arguments, table: string): Promise<number> {
-  const rows = store.model as unknown as Rows;
-  const { expire } = layoutOf(store.model, connection.sequelize, args.columns);
-  const where = () => ({ where: expiredWhere(expire, connection.Op) });
-  const expired = await rows.count(where());
+async function prune(store: SequelizeSessionStore, connection: Connection, layout: Layout): Promise<number> {
+  const expired = await countExpired(connection.sequelize, layout);
   if (expired === 0) return 0;
-  progress(`pruning ${expired} expired rows of ${table}…`);
+  progress(`pruning ${expired} expired rows of ${layout.table}…`);
   const started = Date.now();
   // The store deletes in batches; every few seconds, say how far it got.
   const timer = setInterval(() => {
-    rows.count(where()).then(
+    countExpired(connection.sequelize, layout).then(
       (left) => progress(`… ${Math.max(0, expired - left)} of ${expired} removed (${Math.round((Date.now() - started) / 1000)} s)`),
       () => undefined,
     );
@@ -91,16 +66,15 @@ const BATCH = 1_000;
  * An id whose digest is stored already (the store wrote it after hashSids went on) is a duplicate
  * and goes; the digest's row is the newer one.
  */
-async function hashSids(store: SequelizeSessionStore, connection: Connection, args: Arguments, table: string): Promise<number> {
-  const secret = args.secret ?? process.env.SESSION_SID_SECRET;
+async function hashSids(connection: Connection, layout: Layout, secret: string | undefined): Promise<number> {
   const hash = sidHasher(secret === undefined ? true : { secret })!;
-  const rows = store.model as unknown as Rows;
-  const { sid: attribute } = layoutOf(store.model, connection.sequelize, args.columns);
-  const key = attribute.name;
+  const rows = layout.session.model as unknown as Rows;
+  const key = layout.sidAttribute;
   const { Op } = connection;
   const digest = /^[0-9a-f]{64}$/;
+  const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
   const total = await rows.count();
-  if (total > BATCH) progress(`hashing the session ids of ${table}: ${total} rows…`);
+  if (total > BATCH) progress(`hashing the session ids of ${layout.table}: ${total} rows…`);
   let after: unknown;
   let seen = 0;
   let hashed = 0;
@@ -116,17 +90,12 @@ async function hashSids(store: SequelizeSessionStore, connection: Connection, ar
     after = batch[batch.length - 1]![key];
     seen += batch.length;
     const pending = batch
-      .map((row) => row[key])
-      .map((raw) => (Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw)))
+      .map((row) => text(row[key]))
       .filter((sid) => !digest.test(sid))
       .map((sid) => ({ sid, digest: hash(sid) }));
     if (pending.length > 0) {
-      const present = new Set(
-        (await rows.findAll({ attributes: [key], where: { [key]: pending.map((row) => row.digest) }, raw: true })).map((row) => {
-          const value = row[key];
-          return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-        }),
-      );
+      const stored = await rows.findAll({ attributes: [key], where: { [key]: pending.map((row) => row.digest) }, raw: true });
+      const present = new Set(stored.map((row) => text(row[key])));
       const duplicates = pending.filter((row) => present.has(row.digest)).map((row) => row.sid);
       // One transaction per batch: a thousand single-row commits would each wait for the disk.
       await connection.sequelize.transaction(async (transaction: unknown) => {
@@ -168,40 +137,36 @@ async function main(argv: string[]): Promise<number> {
   const target = parseUrl(url);
   const connection = connect(target, command === 'create-table');
   try {
-    const layout: Record<string, unknown> = {};
-    if (args.table !== undefined) layout.tableName = args.table;
-    if (args.columns !== undefined) layout.columns = args.columns;
-    if (args.preset !== undefined) layout.preset = args.preset;
+    const options: Record<string, unknown> = { createTable: false, expiration: { interval: false } };
+    if (args.table !== undefined) options.tableName = args.table;
+    if (args.columns !== undefined) options.columns = args.columns;
+    if (args.preset !== undefined) options.preset = args.preset;
+    let layout: Layout;
     let store: SequelizeSessionStore;
     try {
-      store = new SequelizeSessionStore({
-        sequelize: connection.sequelize,
-        ...layout,
-        createTable: false,
-        expiration: { interval: false },
-      });
+      layout = await readLayout(connection.sequelize, options);
+      store = new SequelizeSessionStore({ sequelize: connection.sequelize, ...options });
     } catch (error) {
-      // A layout the store refuses (a bad table name, an unknown preset) is a wrong argument.
+      // A layout the store refuses (a bad name, an unknown preset, a table it cannot use) is a wrong argument.
       if (error instanceof ConfigurationError) throw new UsageError(error.message);
       throw error;
     }
-    const table = args.table ?? compat(connection.sequelize).tableNameOf(store.model);
     try {
       if (command === 'create-table') {
         await store.sync();
-        console.log(`table ${table} is ready on ${redact(url)}`);
+        console.log(`table ${layout.table} is ready on ${redact(url)}`);
       } else if (command === 'prune') {
-        const removed = await prune(store, connection, args, table);
-        console.log(`removed ${removed} expired session rows from ${table}`);
+        const removed = await prune(store, connection, layout);
+        console.log(`removed ${removed} expired session rows from ${layout.table}`);
       } else if (command === 'hash-sids') {
-        const hashed = await hashSids(store, connection, args, table);
-        console.log(`hashed ${hashed} session ids in ${table}`);
+        const hashed = await hashSids(connection, layout, args.secret ?? process.env.SESSION_SID_SECRET);
+        console.log(`hashed ${hashed} session ids in ${layout.table}`);
       } else {
-        const counts = await stats(store, connection, args, table);
+        const counts = await stats(store, connection, layout);
         console.log(
           args.json
             ? JSON.stringify(counts)
-            : `table ${table}\n` +
+            : `table ${counts.table}\n` +
                 `live sessions: ${counts.live}\n` +
                 `expired rows (the next prune removes them): ${counts.expired}\n` +
                 `destroy markers (kept until they expire): ${counts.markers}\n` +

@@ -242,3 +242,51 @@ if (sqlite) {
     });
   });
 }
+
+const postgres = targets().find((target) => target.major === 'v6' && target.dialect === 'postgres');
+if (postgres) {
+  describe(`${postgres.tag} command line on the README's JSONB table`, () => {
+    const table = uniqueTable('cli_jsonb');
+    let sequelize: any;
+    let store: SequelizeSessionStore<any>;
+
+    after(async () => {
+      await store?.close();
+      await sequelize.getQueryInterface().dropTable(table);
+      await sequelize.close();
+    });
+
+    it('stats, prune and create-table with --table on a table of sid, sess JSONB, expire and userId', async () => {
+      sequelize = postgres.connect();
+      const { DataTypes } = require('sequelize') as typeof import('sequelize');
+      const Session = sequelize.define('ReadmeSession', {
+        sid: { type: DataTypes.STRING(255), primaryKey: true },
+        sess: { type: DataTypes.JSONB, allowNull: false },
+        expire: { type: DataTypes.DATE(6), allowNull: false },
+        userId: { type: DataTypes.INTEGER, allowNull: true },
+      }, { tableName: table, timestamps: false, indexes: [{ fields: ['expire'] }] });
+      store = new SequelizeSessionStore({
+        sequelize,
+        model: Session,
+        extras: (data, session) => { data.userId = (session as { userId?: number }).userId ?? null; },
+        expiration: { interval: false },
+      });
+      await store.sync();
+      await store.set('a', makeSession(HOUR, { userId: 1 }));
+      await store.set('b', makeSession(HOUR, { userId: 2 }));
+      await store.set('old', makeSession(-HOUR, { userId: 3 }));
+
+      const created = await cli(['create-table', '--url', PG_URL, '--table', table]);
+      assert.equal(created.code, 0, created.stderr);
+      const stats = await cli(['stats', '--json', '--url', PG_URL, '--table', table]);
+      assert.equal(stats.code, 0, stats.stderr);
+      assert.deepEqual(JSON.parse(stats.stdout), { table, total: 3, live: 2, expired: 1, markers: 0 });
+      const pruned = await cli(['prune', '--url', PG_URL, '--table', table]);
+      assert.equal(pruned.code, 0, pruned.stderr);
+      assert.match(pruned.stdout, /removed 1 expired session rows/);
+      // The application's store still reads its sessions, with their extra column.
+      assert.equal(((await store.get('a')) as { userId?: number } | null)?.userId, 1);
+      assert.equal(await Session.count({ where: { userId: 2 } }), 1);
+    });
+  });
+}
