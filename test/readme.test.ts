@@ -2,7 +2,9 @@
 // (so `sequelize-session-store` resolves to this package, as it would once installed), against
 // SQLite, within a time limit. A block that starts a server (on PORT=0) gets two requests sharing a
 // cookie and is stopped. A block may be left out only by a marker comment on the line before it,
-// `<!-- readme-test: skip (reason) -->`, which the test counts and prints.
+// `<!-- readme-test: skip (reason) -->`, which the test prints. A block marked
+// `<!-- readme-test: setup of the first block of this section (…) -->` (a one-line switch) runs
+// after that block's lines before its first `const store`: the imports and the instance it names.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ interface Block {
   readonly line: number;
   readonly code: string;
   readonly skip: string | undefined;
+  /** The lines this block runs after: for a one-line switch, the setup of its section's first block. */
+  readonly setup: string;
 }
 
 function blocks(): Block[] {
@@ -37,8 +41,18 @@ function blocks(): Block[] {
     const start = index;
     const body: string[] = [];
     for (index++; index < lines.length && !/^\s*```\s*$/.test(lines[index]!); index++) body.push(lines[index]!.slice(indent.length));
-    const marker = /<!-- readme-test: skip \(([^)]+)\) -->/.exec(lines[start - 1] ?? '');
-    found.push({ lang, line: start + 1, code: body.join('\n') + '\n', skip: marker?.[1] });
+    const before = lines[start - 1] ?? '';
+    const marker = /<!-- readme-test: skip \(([^)]+)\) -->/.exec(before);
+    const code = body.join('\n') + '\n';
+    if (before.includes('<!-- readme-test: setup of the first block of this section')) {
+      const section = lines.slice(0, start).reduce((last, text, at) => (/^## /.test(text) ? at : last), -1);
+      const first = found.find((block) => block.line > section && /^(js|ts)/.test(block.lang) && block.setup === '');
+      assert.ok(first, `README line ${start + 1}: no block in its section to take the setup from`);
+      const setup = first.code.slice(0, first.code.search(/^const store\b/m));
+      found.push({ lang, line: start + 1, code: setup + code, skip: undefined, setup });
+    } else {
+      found.push({ lang, line: start + 1, code, skip: marker?.[1], setup: '' });
+    }
   }
   return found;
 }
@@ -111,7 +125,8 @@ describe('README code blocks run as pasted', () => {
   });
 
   for (const block of runnable) {
-    const title = block.code.split('\n').find((line) => line.trim() !== '' && !line.startsWith('import') && !line.includes('require('));
+    const own = block.code.slice(block.setup.length);
+    const title = own.split('\n').find((line) => line.trim() !== '' && !line.startsWith('import') && !line.includes('require('));
     it(`line ${block.line} (${block.lang}): ${title?.trim().slice(0, 60) ?? ''}`, { skip: block.skip }, async () => {
       await runBlock(block);
     });
