@@ -8,6 +8,7 @@ import { parseArguments, USAGE, UsageError } from './cli-args.js';
 import { connect, parseUrl, redact, type Connection } from './cli-connect.js';
 import { countExpired, readLayout, type Layout } from './cli-layout.js';
 import { sidHasher } from './crypto.js';
+import { toDatabaseError } from './database-errors.js';
 import { ConfigurationError } from './errors.js';
 import { migrationSource } from './migration.js';
 import { SequelizeSessionStore } from './store.js';
@@ -98,12 +99,17 @@ async function hashSids(connection: Connection, layout: Layout, secret: string |
       const present = new Set(stored.map((row) => text(row[key])));
       const duplicates = pending.filter((row) => present.has(row.digest)).map((row) => row.sid);
       // One transaction per batch: a thousand single-row commits would each wait for the disk.
-      await connection.sequelize.transaction(async (transaction: unknown) => {
-        if (duplicates.length > 0) await rows.destroy({ where: { [key]: duplicates }, transaction });
-        for (const row of pending) {
-          if (!present.has(row.digest)) await rows.update({ [key]: row.digest }, { where: { [key]: row.sid }, transaction });
-        }
-      });
+      try {
+        await connection.sequelize.transaction(async (transaction: unknown) => {
+          if (duplicates.length > 0) await rows.destroy({ where: { [key]: duplicates }, transaction });
+          for (const row of pending) {
+            if (!present.has(row.digest)) await rows.update({ [key]: row.digest }, { where: { [key]: row.sid }, transaction });
+          }
+        });
+      } catch (error) {
+        // A driver's message may quote a value (MySQL's "Duplicate entry '…'"): never a session id.
+        throw toDatabaseError('hash-sids', error, pending.flatMap((row) => [row.sid, row.digest]));
+      }
       hashed += pending.length;
     }
     if (total > BATCH) progress(`… ${Math.min(seen, total)} of ${total} rows read, ${hashed} ids hashed`);
