@@ -523,12 +523,14 @@ export class SequelizeSessionStore extends Store {
   }
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#sync().catch((error: unknown) => {
+    // Bounded like any operation: a creation lost to a frozen connection must not hold every later
+    // operation (and close()) for good; the one left hanging is abandoned.
+    const ready = (this.#ready ??= this.#deadline('sync', this.#sync()).catch((error: unknown) => {
       // Not cached: the database may not be up yet, and the next operation tries again.
-      this.#ready = undefined;
+      if (this.#ready === ready) this.#ready = undefined;
       throw error;
-    });
-    return this.#ready;
+    }));
+    return ready;
   }
 
   async #query(operation: string, sql: string, bind: unknown[], type: string): Promise<unknown> {
