@@ -287,6 +287,12 @@ export class SequelizeSessionStore extends Store {
     if (typeof values !== 'object' || values === null) {
       throw new InvalidInputError('ERR_EXTRAS_FAILED', `Expected \`extras\` to return an object or nothing, got ${describe(values)}`);
     }
+    if (typeof (values as { then?: unknown }).then === 'function') {
+      // Its columns would be filled after the row was written: refused rather than silently left empty.
+      // A rejection of it is nobody's to handle now; it must not crash the process as an unhandled one.
+      Promise.resolve(values).catch(() => {});
+      throw new InvalidInputError('ERR_EXTRAS_FAILED', '`extras` returned a Promise: it must be synchronous (compute the values before `set`); nothing was written');
+    }
     const names = Object.keys(values);
     for (const name of names) {
       const column = this.#sql.column(name);
