@@ -93,7 +93,8 @@ export class SequelizeSessionStore extends Store {
   #isReady: boolean;
   #closed = false;
   #inFlight = 0;
-  #drained: (() => void) | undefined;
+  /** What every close() call waits on: settled once nothing is in flight and callers have their results. */
+  #drain: { promise: Promise<void>; resolve: () => void } | undefined;
   /** In-flight reads by key: concurrent gets of one session share a query. */
   readonly #gets = new Map<string, Promise<Row | undefined>>();
   /** In-flight touches by key, with the expiry they write. */
@@ -205,8 +206,13 @@ export class SequelizeSessionStore extends Store {
   close(callback?: Callback<void>): Promise<void> {
     this.#closed = true;
     this.#pruner.stop();
-    const drained = this.#inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
-    return settle(drained, callback);
+    if (this.#drain === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.#drain = { promise, resolve };
+      if (this.#inFlight === 0) this.#drained();
+    }
+    return settle(this.#drain.promise, callback);
   }
 
   // ---- request path ----
@@ -501,10 +507,17 @@ export class SequelizeSessionStore extends Store {
     const work = this.#isReady ? run() : this.#whenReady().then(run);
     const settled = bounded ? this.#deadline(operation, work) : work;
     return settled.finally(() => {
-      if (--this.#inFlight === 0 && this.#drained) {
-        this.#drained();
-        this.#drained = undefined;
-      }
+      if (--this.#inFlight === 0 && this.#drain !== undefined) this.#drained();
+    });
+  }
+
+  /**
+   * Settles close() on the next turn of the event loop, once the callers of the last operations
+   * (their awaits and callbacks, a microtask or two behind) have been handed their results.
+   */
+  #drained(): void {
+    setImmediate(() => {
+      if (this.#inFlight === 0) this.#drain?.resolve();
     });
   }
 
