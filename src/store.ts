@@ -274,8 +274,12 @@ export class SequelizeSessionStore extends Store {
     }
     this.#gets.delete(key);
     return this.#track('set', async () => {
-      await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE);
-      if (this.#options.touchAfter > 0) this.#remember(key, expire);
+      const changed = affectedRows(await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE));
+      if (this.#options.touchAfter > 0) {
+        // An upsert a destroy marker held off (or that found the same values) leaves the row as it was.
+        if (changed > 0) this.#remember(key, expire);
+        else this.#known.delete(key);
+      }
     });
   }
 
@@ -340,23 +344,30 @@ export class SequelizeSessionStore extends Store {
       if (known !== undefined && !touchNeeded(known, expire, touchAfter)) return Promise.resolve();
     }
     const running = this.#touches.get(key);
-    if (running !== undefined && Math.abs(running.expire - expire) <= touchAfter) return running.promise;
+    // A running touch stands in only for one that would move the expiry no further: never for an earlier one.
+    if (running !== undefined && (expire === running.expire || (expire > running.expire && expire - running.expire < touchAfter))) {
+      return running.promise;
+    }
     this.#gets.delete(key);
     const promise = this.#track('touch', async () => {
-      try {
-        const time = this.#sql.time;
-        if (touchAfter > 0) {
-          const bind = this.#young([time(expire), time(now), key, time(expire - touchAfter)], now);
-          await this.#query('touch', this.#sql.touchAfter, bind, WRITE);
-          this.#remember(key, expire);
-        } else {
-          await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), WRITE);
-        }
-      } finally {
-        if (this.#touches.get(key)?.promise === promise) this.#touches.delete(key);
+      const time = this.#sql.time;
+      if (touchAfter > 0) {
+        const bind = this.#young([time(expire), time(now), key, time(expire - touchAfter)], now);
+        const changed = affectedRows(await this.#query('touch', this.#sql.touchAfter, bind, WRITE));
+        // A write that changed no row says nothing of what the row holds (inside the window, gone, destroyed).
+        if (changed > 0) this.#remember(key, expire);
+        else this.#known.delete(key);
+      } else {
+        await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), WRITE);
       }
     });
     this.#touches.set(key, { expire, promise });
+    // Leaves the map when its callers hear the outcome (a timeout included), not when a lost query
+    // ends: later touches must not share a rejection that is already stale.
+    const forget = () => {
+      if (this.#touches.get(key)?.promise === promise) this.#touches.delete(key);
+    };
+    promise.then(forget, forget);
     return promise;
   }
 
