@@ -24,9 +24,13 @@ const ALREADY_EXISTS = new Set(['42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_D
 /** Attempts of the whole creation when a concurrent creator got there first. */
 const MAX_ATTEMPTS = 3;
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 function createdMeanwhile(error: unknown): boolean {
-  const raw = error as { cause?: DriverError; parent?: DriverError; original?: DriverError } & DriverError;
-  for (const candidate of [raw?.cause, raw?.parent, raw?.original, raw]) {
+  const raw = (error ?? {}) as { cause?: unknown; parent?: DriverError } & DriverError;
+  // The driver's error: `cause` in v7 (whose `parent` getter is deprecated), `parent` in v6.
+  const driver = typeof raw.cause === 'object' && raw.cause !== null ? (raw.cause as DriverError) : raw.parent;
+  for (const candidate of [driver, raw]) {
     if (typeof candidate !== 'object' || candidate === null) continue;
     if (ALREADY_EXISTS.has(String(candidate.code)) || ALREADY_EXISTS.has(String(candidate.errno))) return true;
     if (/already exists/i.test(String(candidate.message))) return true;
@@ -45,6 +49,8 @@ export async function ensureTable(compat: SequelizeCompat, session: SessionModel
       return;
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !createdMeanwhile(error)) throw error;
+      // The other creator may still be adding the index: a short, jittered pause before looking again.
+      await sleep(attempt * (10 + Math.random() * 30));
     }
   }
 }

@@ -342,7 +342,7 @@ for (const target of targets()) {
       assert.equal(await rawCount(db.sequelize, name), 0);
     });
 
-    it('defect 8: an error message keeps the driver words and names, and drops exactly the bound values', async (t) => {
+    it('defect 8: an error message keeps the driver words and names, and drops exactly the bound values', async () => {
       // A missing table, read with a one-letter sid: the name and every word stay whole.
       const missing = table('reg_missing');
       const Model = defineUserModel(target, db.sequelize, missing);
@@ -351,7 +351,8 @@ for (const target of targets()) {
       assert.ok(error.message.includes(missing), `the table is named: ${error.message}`);
       assert.ok(!error.message.includes('[redacted]'), `nothing bound is in this message: ${error.message}`);
       assert.match(error.message, target.dialect === 'sqlite' ? /no such table/ : target.dialect === 'postgres' ? /relation .* does not exist/ : /Table '.*' doesn't exist/);
-      if (!isServer(target)) return t.skip('SQLite echoes no bound value in its errors');
+      // SQLite takes any text into an INTEGER column: it has no error that quotes a bound value back.
+      if (!isServer(target)) return;
       // A multi-line bound value the server quotes back: not even its first line is left.
       const userTable = table('reg_echo');
       const Users = defineUserModel(target, db.sequelize, userTable);
