@@ -56,7 +56,6 @@ const isServer = (target: Target) => target.dialect !== 'sqlite';
 /** The kinds of JSON column the target offers for `sess`. */
 function jsonKinds(target: Target, types: any): Array<[string, unknown]> {
   if (target.dialect === 'postgres') return [['JSON', types.JSON], ['JSONB', types.JSONB]];
-  if (target.dialect === 'sqlite') return [];
   return [['JSON', types.JSON]];
 }
 
@@ -129,13 +128,11 @@ for (const target of targets()) {
       await db.sequelize.close();
     });
 
-    it('defect 1: with encryption, a session in a JSON or JSONB sess column reads back', async (t) => {
+    it('defect 1: with encryption, a session in a JSON or JSONB sess column reads back', async () => {
       const types = dataTypes(db.sequelize);
-      const kinds = jsonKinds(target, types);
-      if (kinds.length === 0) return t.skip('SQLite has no JSON column type of its own');
-      for (const [kind, type] of kinds) {
+      for (const [kind, type] of jsonKinds(target, types)) {
         const name = table(`reg_enc_${kind.toLowerCase()}`);
-        const exactSid = target.dialect === 'postgres' ? types.STRING(255) : 'VARBINARY(1020)';
+        const exactSid = target.dialect === 'mariadb' || target.dialect === 'mysql' ? 'VARBINARY(1020)' : types.STRING(255);
         const Model = db.sequelize.define(`Enc_${name}`, {
           sid: { type: exactSid, primaryKey: true },
           sess: { type, allowNull: false },
