@@ -359,6 +359,11 @@ for (const target of targets()) {
       const echoed = await rejectsWithCode(users.set('echo-1', makeSession(HOUR, { userId: secret })), 'ERR_DATABASE');
       assert.ok(!echoed.message.includes('first-line-of-a-secret'), `the bound value leaked: ${echoed.message}`);
       assert.match(echoed.message, /integer/i, `the driver's words stay: ${echoed.message}`);
+      // A bound number out of the column's range (PostgreSQL quotes it back): the number goes, the words stay.
+      const range = await rejectsWithCode(users.set('echo-2', makeSession(HOUR, { userId: 99_999_999_999 })), 'ERR_DATABASE');
+      assert.ok(!range.message.includes('99999999999'), `the bound number leaked: ${range.message}`);
+      assert.match(range.message, /out of range/i, `the driver's words stay: ${range.message}`);
+      if (target.dialect !== 'postgres') assert.ok(range.message.includes('userId'), `the column is named: ${range.message}`);
     });
 
     it('defect 9: a store without options says that `sequelize` is required', () => {
