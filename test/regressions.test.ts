@@ -375,3 +375,47 @@ for (const target of targets()) {
     });
   });
 }
+
+// Found while fixing issue 9: on MySQL/MariaDB `ON DUPLICATE KEY UPDATE` fires on every unique key,
+// so a `set` whose extras collided with another session's unique column overwrote that session.
+for (const target of targets()) {
+  describe(`${target.tag} a unique extra column`, () => {
+    it("a set whose extras collide with another session's unique column never overwrites that session", async () => {
+      const db = connectLogged(target);
+      const name = uniqueTable('reg_unique_extra');
+      try {
+        const types = dataTypes(db.sequelize);
+        const exactSid = target.dialect === 'mariadb' || target.dialect === 'mysql' ? 'VARBINARY(1020)' : types.STRING(255);
+        const Model = db.sequelize.define(
+          `Unique_${name}`,
+          {
+            sid: { type: exactSid, primaryKey: true, allowNull: false },
+            sess: { type: types.TEXT, allowNull: false },
+            expire: { type: types.DATE(6), allowNull: false },
+            userId: { type: types.INTEGER, allowNull: true, unique: true },
+          },
+          { tableName: name, timestamps: false },
+        );
+        await Model.sync();
+        const store = openStore(db.sequelize, {
+          model: Model,
+          extras: (data, sess) => void (data.userId = (sess as { userId?: unknown }).userId),
+        });
+        await store.set('victim', makeSession(HOUR, { userId: 7, who: 'victim' }));
+        // PostgreSQL and SQLite refuse the write with a unique violation; MySQL/MariaDB skip it.
+        await store.set('intruder', makeSession(HOUR, { userId: 7, who: 'intruder' })).catch((error: { code?: string }) => {
+          assert.equal(error.code, 'ERR_DATABASE');
+        });
+        assert.deepEqual(withoutCookie(await store.get('victim')), { userId: 7, who: 'victim' });
+        assert.equal(await store.get('intruder'), null);
+        // The victim's own writes still land.
+        await store.set('victim', makeSession(HOUR, { userId: 7, who: 'victim again' }));
+        assert.deepEqual(withoutCookie(await store.get('victim')), { userId: 7, who: 'victim again' });
+        await store.close();
+      } finally {
+        await dropTable(db.sequelize, name);
+        await db.sequelize.close();
+      }
+    });
+  });
+}
