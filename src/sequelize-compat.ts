@@ -73,6 +73,78 @@ export interface SequelizeCompat {
   tableOf(model: ModelLike): unknown;
   /** The table's bare name. */
   tableNameOf(model: ModelLike): string;
+  /** The write side of the instance's own connection pool. */
+  readonly pool: ConnectionPool;
+}
+
+/**
+ * Connections lent by the application's own Sequelize pool, always from its write side (the
+ * primary under `replication`), through the same calls Sequelize makes, so its pool hooks run.
+ */
+export interface ConnectionPool {
+  acquire(): Promise<unknown>;
+  /** Gives a healthy connection back. */
+  release(connection: unknown): void;
+  /** Takes a connection out of the pool and closes it: its state is unknown (a query was lost). */
+  destroy(connection: unknown): void;
+  /** Connections open in the pool and lent out now, for leak checks. */
+  counts(): { size: number; using: number };
+}
+
+interface SequelizePoolLike {
+  size: number;
+  using: number;
+}
+
+const ignore = () => undefined;
+
+/**
+ * v6: `connectionManager.getConnection({ type, useMaster })`, whose pool picks the write side for
+ * any type but SELECT; v6's SQLite hands out one shared connection per file outside transactions
+ * and has no pool, so nothing is ever destroyed there. v7: `sequelize.pool`, a ReplicationPool.
+ */
+function poolOf(sequelize: SequelizeLike, major: 6 | 7): ConnectionPool {
+  // Both majors read only `type` and `useMaster` (v6 SQLite adds its own keys, the same each time).
+  const request = { type: 'write', useMaster: true };
+  if (major === 7) {
+    const pool = (sequelize as unknown as {
+      pool: {
+        acquire(options: object): Promise<unknown>;
+        release(connection: unknown): void;
+        destroy(connection: unknown): Promise<void>;
+        write: SequelizePoolLike;
+      };
+    }).pool;
+    return {
+      acquire: () => pool.acquire(request),
+      release: (connection) => pool.release(connection),
+      destroy: (connection) => void pool.destroy(connection).catch(ignore),
+      counts: () => ({ size: pool.write.size, using: pool.write.using }),
+    };
+  }
+  const manager = (sequelize as unknown as {
+    connectionManager: {
+      getConnection(options: object): Promise<unknown>;
+      releaseConnection(connection: unknown): void;
+      destroyConnection?(connection: unknown): Promise<void>;
+      connections?: Record<string, unknown>;
+      pool?: SequelizePoolLike & { write?: SequelizePoolLike };
+    };
+  }).connectionManager;
+  const shared = manager.connections !== undefined;
+  return {
+    acquire: () => manager.getConnection(request),
+    release: (connection) => manager.releaseConnection(connection),
+    destroy: (connection) => {
+      if (shared) return;
+      void Promise.resolve(manager.destroyConnection?.(connection)).catch(ignore);
+    },
+    counts: () => {
+      if (shared) return { size: Object.keys(manager.connections!).length, using: 0 };
+      const pool = manager.pool?.write ?? manager.pool;
+      return { size: pool?.size ?? 0, using: pool?.using ?? 0 };
+    },
+  };
 }
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
@@ -202,6 +274,7 @@ export function compat(sequelize: SequelizeLike): SequelizeCompat {
     },
     modelInfo: readModel,
     columnOption: major === 7 ? 'columnName' : 'field',
+    pool: poolOf(sequelize, major),
     findModel(name: string) {
       // v7 keeps models in a Map-like registry; v6 in a plain object. define() silently replaces in both.
       const models = (sequelize as unknown as { models?: { get?(name: string): ModelLike | undefined } & Record<string, unknown> }).models;
