@@ -1,8 +1,8 @@
 /**
- * Runs one statement of the store under its operation's deadline. On the dialects whose driver the
- * store knows (pg, mysql2, mariadb, sqlite3) it takes a write-side connection from the
- * application's own Sequelize pool and calls the driver that Sequelize loaded; on every other
- * dialect, or with SEQUELIZE_SESSION_STORE_EXECUTION=query, it goes through `sequelize.query`.
+ * Runs one statement of the store under its operation's deadline, on a write-side connection taken
+ * from the application's own Sequelize pool. On the dialects whose driver the store knows (pg,
+ * mysql2, mariadb, sqlite3) the statement goes to the driver Sequelize loaded; on every other
+ * dialect, or with SEQUELIZE_SESSION_STORE_EXECUTION=query, to `sequelize.query` on that connection.
  *
  * A statement whose deadline passed before it was sent is never sent: the deadline is checked once
  * the connection is in hand, and a late connection goes straight back to the pool. A connection
@@ -96,6 +96,8 @@ interface Driver {
   broken(error: unknown): boolean;
   /** Closes the connection's socket now (its pool has already let go of it). */
   abort?(connection: unknown): void;
+  /** Whether errors come from the driver itself, to be put in the shape Sequelize gives its own. */
+  readonly raw: boolean;
 }
 
 const PLACEHOLDER = /\$(\d+)/g;
@@ -118,6 +120,7 @@ interface Failing {
 }
 
 const pg: Driver = {
+  raw: true,
   accepts: (connection) => typeof (connection as { query?: unknown }).query === 'function',
   // pg binds $n itself; an unnamed statement (no `name`) works behind a pooler in transaction mode.
   translate: (sql) => ({ text: sql, order: null }),
@@ -143,6 +146,7 @@ const pg: Driver = {
 };
 
 const mysql2: Driver = {
+  raw: true,
   accepts: (connection) => typeof (connection as { execute?: unknown }).execute === 'function',
   translate: positional,
   send(connection, text, values, shape, done) {
@@ -161,6 +165,7 @@ const mysql2: Driver = {
 };
 
 const mariadb: Driver = {
+  raw: true,
   accepts: (connection) => typeof (connection as { query?: unknown }).query === 'function',
   translate: positional,
   send(connection, text, values, shape, done) {
@@ -179,6 +184,7 @@ interface SqliteDatabase {
 }
 
 const sqlite3: Driver = {
+  raw: true,
   accepts: (connection) => typeof (connection as { all?: unknown }).all === 'function' && typeof (connection as { run?: unknown }).run === 'function',
   // ?NNN binds the NNN-th value wherever it appears, however often.
   translate: (sql) => ({ text: sql.replace(PLACEHOLDER, '?$1'), order: null }),
@@ -229,94 +235,6 @@ function sequelizeName(dialect: DialectName, error: unknown): string {
   return 'SequelizeDatabaseError';
 }
 
-class DriverExecution implements Execution {
-  readonly path = 'driver';
-  readonly #pool: ConnectionPool;
-  readonly #driver: Driver;
-  readonly #dialect: DialectName;
-  readonly #log: Logger;
-  readonly #statements = new Map<string, Statement>();
-  /** Once a connection turns out not to be the expected driver's, every statement takes the fallback. */
-  #fallback: Execution | undefined;
-  #checked = false;
-  readonly #makeFallback: () => Execution;
-
-  constructor(pool: ConnectionPool, driver: Driver, dialect: DialectName, log: Logger, makeFallback: () => Execution) {
-    this.#pool = pool;
-    this.#driver = driver;
-    this.#dialect = dialect;
-    this.#log = log;
-    this.#makeFallback = makeFallback;
-  }
-
-  run(sql: string, bind: unknown[], shape: Shape, deadline: Deadline): Promise<unknown> {
-    if (this.#fallback !== undefined) return this.#fallback.run(sql, bind, shape, deadline);
-    if (deadline.expired) return Promise.reject(notSent());
-    return this.#pool.acquire().then((connection) => this.#send(connection, sql, bind, shape, deadline));
-  }
-
-  #send(connection: unknown, sql: string, bind: unknown[], shape: Shape, deadline: Deadline): Promise<unknown> {
-    if (deadline.expired) {
-      this.#pool.release(connection);
-      return Promise.reject(notSent());
-    }
-    if (!this.#checked) {
-      this.#checked = true;
-      if (!this.#driver.accepts(connection)) {
-        this.#pool.release(connection);
-        this.#fallback = this.#makeFallback();
-        return this.#fallback.run(sql, bind, shape, deadline);
-      }
-    }
-    const statement = this.#statement(sql);
-    const values = statement.order === null ? bind : statement.order.map((index) => bind[index]);
-    const driver = this.#driver;
-    const pool = this.#pool;
-    return new Promise((resolve, reject) => {
-      let lost = false;
-      if (driver.abort !== undefined) {
-        deadline.onExpire = () => {
-          lost = true;
-          pool.destroy(connection);
-          driver.abort!(connection);
-        };
-      }
-      const started = this.#log.before(statement);
-      const done = (error: unknown, result?: unknown) => {
-        if (lost) return reject(lostOnTheWire());
-        deadline.onExpire = undefined;
-        if (error) {
-          if (driver.broken(error)) pool.destroy(connection);
-          else pool.release(connection);
-          return reject(new DriverError(sequelizeName(this.#dialect, error), error));
-        }
-        pool.release(connection);
-        this.#log.after(statement, started);
-        resolve(result);
-      };
-      try {
-        driver.send(connection, statement.text, values, shape, done);
-      } catch (error) {
-        // A driver that refuses a value synchronously has sent nothing: its connection is intact.
-        deadline.onExpire = undefined;
-        pool.release(connection);
-        reject(new DriverError(sequelizeName(this.#dialect, error), error));
-      }
-    });
-  }
-
-  #statement(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
-      const { text, order } = this.#driver.translate(sql);
-      statement = { text, order, executing: `Executing (default): ${text}`, executed: `Executed (default): ${text}` };
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-}
-
 /** SELECT returns the rows; BULKUPDATE makes every dialect of both majors report a write's changed rows as a number. */
 const QUERY_TYPES: Record<Shape, string> = { rows: 'SELECT', count: 'BULKUPDATE' };
 
@@ -336,35 +254,123 @@ function affectedRows(result: unknown): number {
   return 0;
 }
 
+const CONNECTION_ERRORS = /^Sequelize(?:Connection\w*|HostN\w+|AccessDenied|InvalidConnection)Error$/;
+
 /**
- * Through `sequelize.query`: the deadline is checked before the call (Sequelize takes the
- * connection itself, so a statement may still leave after it). Sequelize's own logging is off for
- * these statements, and the store logs them as the driver path does, without parameters.
+ * `sequelize.query` on the connection the store took: Sequelize formats the bind for its dialect.
+ * Its own logging is off for these statements: the store logs them as on the driver path.
  */
-function queryExecution(sequelize: SequelizeLike, queryOptions: Readonly<Record<string, unknown>>, log: Logger): Execution {
-  const statements = new Map<string, Statement>();
-  const statement = (sql: string) => {
-    let found = statements.get(sql);
-    if (found === undefined) {
-      if (statements.size >= MAX_STATEMENTS) statements.clear();
-      found = { text: sql, order: null, executing: `Executing (default): ${sql}`, executed: `Executed (default): ${sql}` };
-      statements.set(sql, found);
-    }
-    return found;
+function queryDriver(sequelize: SequelizeLike, queryOptions: Readonly<Record<string, unknown>>, pinned: (connection: unknown) => object): Driver {
+  const options = {
+    rows: { ...queryOptions, logging: false, type: QUERY_TYPES.rows },
+    count: { ...queryOptions, logging: false, type: QUERY_TYPES.count },
   };
-  const options = { rows: { ...queryOptions, logging: false, type: QUERY_TYPES.rows }, count: { ...queryOptions, logging: false, type: QUERY_TYPES.count } };
   return {
-    path: 'query',
-    run(sql, bind, shape, deadline) {
-      if (deadline.expired) return Promise.reject(notSent());
-      const logged = statement(sql);
-      const started = log.before(logged);
-      return sequelize.query(sql, { ...options[shape], bind }).then((result) => {
-        log.after(logged, started);
-        return shape === 'rows' ? result : affectedRows(result);
-      });
+    raw: false,
+    accepts: () => true,
+    translate: (sql) => ({ text: sql, order: null }),
+    send(connection, text, values, shape, done) {
+      sequelize.query(text, { ...options[shape], ...pinned(connection), bind: values }).then(
+        (result) => done(undefined, shape === 'rows' ? result : affectedRows(result)),
+        done,
+      );
     },
+    broken: (error) => CONNECTION_ERRORS.test(String((error as { name?: unknown } | undefined)?.name)),
   };
+}
+
+class PooledExecution implements Execution {
+  #path: 'driver' | 'query';
+  readonly #pool: ConnectionPool;
+  #driver: Driver;
+  readonly #dialect: DialectName;
+  readonly #log: Logger;
+  readonly #statements = new Map<string, Statement>();
+  /** Used once a connection turns out not to be the expected driver's (a custom `dialectModule`). */
+  readonly #fallback: () => Driver;
+  #checked: boolean;
+
+  constructor(pool: ConnectionPool, driver: Driver | undefined, dialect: DialectName, log: Logger, fallback: () => Driver) {
+    this.#pool = pool;
+    this.#driver = driver ?? fallback();
+    this.#path = driver === undefined ? 'query' : 'driver';
+    this.#checked = driver === undefined;
+    this.#dialect = dialect;
+    this.#log = log;
+    this.#fallback = fallback;
+  }
+
+  get path(): 'driver' | 'query' {
+    return this.#path;
+  }
+
+  run(sql: string, bind: unknown[], shape: Shape, deadline: Deadline): Promise<unknown> {
+    if (deadline.expired) return Promise.reject(notSent());
+    return this.#pool.acquire().then((connection) => this.#send(connection, sql, bind, shape, deadline));
+  }
+
+  #send(connection: unknown, sql: string, bind: unknown[], shape: Shape, deadline: Deadline): Promise<unknown> {
+    // A waiter whose operation timed out gives its connection straight back, unused.
+    if (deadline.expired) {
+      this.#pool.release(connection);
+      return Promise.reject(notSent());
+    }
+    if (!this.#checked) {
+      this.#checked = true;
+      if (!this.#driver.accepts(connection)) {
+        this.#driver = this.#fallback();
+        this.#path = 'query';
+        this.#statements.clear();
+      }
+    }
+    const statement = this.#statement(sql);
+    const values = statement.order === null ? bind : statement.order.map((index) => bind[index]);
+    const driver = this.#driver;
+    const pool = this.#pool;
+    return new Promise((resolve, reject) => {
+      let lost = false;
+      // SQLite runs in this process: a statement it has started finishes, and its connection stays good.
+      if (this.#dialect !== 'sqlite') {
+        deadline.onExpire = () => {
+          lost = true;
+          pool.destroy(connection);
+          driver.abort?.(connection);
+        };
+      }
+      const started = this.#log.before(statement);
+      const done = (error: unknown, result?: unknown) => {
+        if (lost) return reject(lostOnTheWire());
+        deadline.onExpire = undefined;
+        if (error) {
+          if (driver.broken(error)) pool.destroy(connection);
+          else pool.release(connection);
+          return reject(driver.raw ? new DriverError(sequelizeName(this.#dialect, error), error) : error);
+        }
+        pool.release(connection);
+        this.#log.after(statement, started);
+        resolve(result);
+      };
+      try {
+        driver.send(connection, statement.text, values, shape, done);
+      } catch (error) {
+        // A driver that refuses a value synchronously has sent nothing: its connection is intact.
+        deadline.onExpire = undefined;
+        pool.release(connection);
+        reject(driver.raw ? new DriverError(sequelizeName(this.#dialect, error), error) : error);
+      }
+    });
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
+      const { text, order } = this.#driver.translate(sql);
+      statement = { text, order, executing: `Executing (default): ${text}`, executed: `Executed (default): ${text}` };
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
 }
 
 /** The execution for this instance: the driver's where the store knows it, `sequelize.query` otherwise. */
@@ -373,10 +379,10 @@ export function createExecution(
   dialect: DialectName,
   pool: ConnectionPool,
   queryOptions: Readonly<Record<string, unknown>>,
+  pinned: (connection: unknown) => object,
 ): Execution {
-  const log = loggerOf(sequelize);
-  const fallback = () => queryExecution(sequelize, queryOptions, log);
-  const driver = DRIVERS[dialect];
-  if (driver === undefined || process.env[EXECUTION_SWITCH] === 'query') return fallback();
-  return new DriverExecution(pool, driver, dialect, log, fallback);
+  const forced = process.env[EXECUTION_SWITCH] === 'query';
+  return new PooledExecution(pool, forced ? undefined : DRIVERS[dialect], dialect, loggerOf(sequelize), () =>
+    queryDriver(sequelize, queryOptions, pinned),
+  );
 }

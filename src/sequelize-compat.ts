@@ -75,6 +75,13 @@ export interface SequelizeCompat {
   tableNameOf(model: ModelLike): string;
   /** The write side of the instance's own connection pool. */
   readonly pool: ConnectionPool;
+  /**
+   * Query options that run `sequelize.query` on a connection the store took from the pool: v7's
+   * `connection`; in v6, a transaction-shaped holder of it, the form Sequelize itself uses to query
+   * on a given connection (a no-op `rollback` for the deadlock path of its MySQL-family dialects:
+   * outside a transaction the server has already rolled the statement back).
+   */
+  pinned(connection: unknown): object;
 }
 
 /**
@@ -97,6 +104,7 @@ interface SequelizePoolLike {
 }
 
 const ignore = () => undefined;
+const resolved = () => Promise.resolve();
 
 /**
  * v6: `connectionManager.getConnection({ type, useMaster })`, whose pool picks the write side for
@@ -275,6 +283,7 @@ export function compat(sequelize: SequelizeLike): SequelizeCompat {
     modelInfo: readModel,
     columnOption: major === 7 ? 'columnName' : 'field',
     pool: poolOf(sequelize, major),
+    pinned: major === 7 ? (connection: unknown) => ({ connection }) : (connection: unknown) => ({ transaction: { connection, rollback: resolved } }),
     findModel(name: string) {
       // v7 keeps models in a Map-like registry; v6 in a plain object. define() silently replaces in both.
       const models = (sequelize as unknown as { models?: { get?(name: string): ModelLike | undefined } & Record<string, unknown> }).models;

@@ -98,7 +98,7 @@ export class SequelizeSessionStore extends Store {
     const { sequelize } = this.#options;
     assertSequelize(sequelize);
     this.#compat = compat(sequelize);
-    this.#exec = createExecution(sequelize, this.#compat.dialect, this.#compat.pool, this.#compat.queryOptions);
+    this.#exec = createExecution(sequelize, this.#compat.dialect, this.#compat.pool, this.#compat.queryOptions, this.#compat.pinned);
     const dialect = dialectFor(this.#compat.dialect);
     if (!dialect) {
       throw new ConfigurationError(
