@@ -101,36 +101,56 @@ export interface ConnectionPool {
 interface SequelizePoolLike {
   size: number;
   using: number;
+  acquire(): Promise<unknown>;
+  release(connection: unknown): void;
 }
 
 const ignore = () => undefined;
 const resolved = () => Promise.resolve();
 
+/** sequelize-pool's own timeout, in the shape Sequelize turns it into (so it reads as transient). */
+function acquireTimeout(error: unknown): never {
+  if ((error as { constructor?: { name?: unknown } } | null)?.constructor?.name === 'TimeoutError') {
+    throw Object.assign(new Error((error as Error).message), { name: 'SequelizeConnectionAcquireTimeoutError', parent: error, cause: error });
+  }
+  throw error;
+}
+
+const POOL_HOOKS = ['beforePoolAcquire', 'afterPoolAcquire'] as const;
+
 /**
  * v6: `connectionManager.getConnection({ type, useMaster })`, whose pool picks the write side for
  * any type but SELECT; v6's SQLite hands out one shared connection per file outside transactions
  * and has no pool, so nothing is ever destroyed there. v7: `sequelize.pool`, a ReplicationPool.
+ * While no pool hook is registered, the write pool is asked directly: the same connection, without
+ * two hook runs per statement.
  */
 function poolOf(sequelize: SequelizeLike, major: 6 | 7): ConnectionPool {
   // Both majors read only `type` and `useMaster` (v6 SQLite adds its own keys, the same each time).
   const request = { type: 'write', useMaster: true };
   if (major === 7) {
-    const pool = (sequelize as unknown as {
+    const instance = sequelize as unknown as {
+      hooks: { hasListeners(name: string): boolean };
       pool: {
         acquire(options: object): Promise<unknown>;
         release(connection: unknown): void;
         destroy(connection: unknown): Promise<void>;
         write: SequelizePoolLike;
       };
-    }).pool;
+    };
+    const pool = instance.pool;
+    const hooked = () => POOL_HOOKS.some((name) => instance.hooks.hasListeners(name));
     return {
-      acquire: () => pool.acquire(request),
-      release: (connection) => pool.release(connection),
+      acquire: () => (hooked() ? pool.acquire(request) : pool.write.acquire().catch(acquireTimeout)),
+      // Every connection the store holds came from the write pool.
+      release: (connection) => pool.write.release(connection),
       destroy: (connection) => void pool.destroy(connection).catch(ignore),
       counts: () => ({ size: pool.write.size, using: pool.write.using }),
     };
   }
-  const manager = (sequelize as unknown as {
+  const instance = sequelize as unknown as {
+    options: { databaseVersion?: unknown };
+    hasHook(name: string): boolean;
     connectionManager: {
       getConnection(options: object): Promise<unknown>;
       releaseConnection(connection: unknown): void;
@@ -138,10 +158,14 @@ function poolOf(sequelize: SequelizeLike, major: 6 | 7): ConnectionPool {
       connections?: Record<string, unknown>;
       pool?: SequelizePoolLike & { write?: SequelizePoolLike };
     };
-  }).connectionManager;
+  };
+  const manager = instance.connectionManager;
   const shared = manager.connections !== undefined;
+  // getConnection first learns the server's version (databaseVersion 0 until then).
+  const direct = () =>
+    !shared && instance.options.databaseVersion !== 0 && !POOL_HOOKS.some((name) => instance.hasHook(name));
   return {
-    acquire: () => manager.getConnection(request),
+    acquire: () => (direct() ? (manager.pool!.write ?? manager.pool!).acquire().catch(acquireTimeout) : manager.getConnection(request)),
     release: (connection) => manager.releaseConnection(connection),
     destroy: (connection) => {
       if (shared) return;

@@ -59,23 +59,28 @@ export function interceptStatements(target: Target, sequelize: any, decide: (sql
 }
 
 /**
- * Runs `around` on each connection the pool lends (after it is acquired); a rejection from
- * `before` refuses the acquire, as a database that cannot be reached would.
+ * Runs `after` on each connection the pool lends, through Sequelize's own pool hooks (v6 SQLite,
+ * which has no pool, through its getConnection); a rejection from `before` refuses the acquire, as
+ * a database that cannot be reached would.
  */
 export function interceptAcquire(
   sequelize: any,
   after: (connection: unknown) => Promise<void> | void,
   before?: () => Promise<void> | void,
 ): void {
-  const owner = sequelize.pool?.acquire ? sequelize.pool : sequelize.connectionManager;
-  const name = sequelize.pool?.acquire ? 'acquire' : 'getConnection';
-  const original = owner[name].bind(owner);
-  owner[name] = async (...args: unknown[]) => {
-    await before?.();
-    const connection = await original(...args);
-    await after(connection);
-    return connection;
-  };
+  const manager = sequelize.pool ? undefined : sequelize.connectionManager;
+  if (manager?.connections) {
+    const original = manager.getConnection.bind(manager);
+    manager.getConnection = async (...args: unknown[]) => {
+      await before?.();
+      const connection = await original(...args);
+      await after(connection);
+      return connection;
+    };
+    return;
+  }
+  sequelize.addHook('afterPoolAcquire', (connection: unknown) => after(connection));
+  if (before) sequelize.addHook('beforePoolAcquire', () => before());
 }
 
 /** An error shaped as the driver raises it: its code and its own words. */
