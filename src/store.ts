@@ -527,21 +527,20 @@ export class SequelizeSessionStore extends Store {
     return this.#ready;
   }
 
-  async #query(operation: string, sql: string, bind: unknown[], shape: Shape, deadline: Deadline): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#exec.run(sql, bind, shape, deadline);
-      } catch (error) {
-        // Past the deadline the caller has its timeout already; nothing more is tried.
-        if (deadline.expired) throw error;
-        // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
-        if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
-          await sleep(attempt * (5 + Math.random() * 20));
-          continue;
-        }
-        throw toDatabaseError(operation, error, bind);
-      }
+  /** Runs a statement; no async frame on the way (the hot path): a failure goes to #retry. */
+  #query(operation: string, sql: string, bind: unknown[], shape: Shape, deadline: Deadline, attempt = 1): Promise<unknown> {
+    return this.#exec.run(sql, bind, shape, deadline).catch((error: unknown) => this.#retry(operation, sql, bind, shape, deadline, attempt, error));
+  }
+
+  async #retry(operation: string, sql: string, bind: unknown[], shape: Shape, deadline: Deadline, attempt: number, error: unknown): Promise<unknown> {
+    // Past the deadline the caller has its timeout already; nothing more is tried.
+    if (deadline.expired) throw error;
+    // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
+    if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
+      await sleep(attempt * (5 + Math.random() * 20));
+      return this.#query(operation, sql, bind, shape, deadline, attempt + 1);
     }
+    throw toDatabaseError(operation, error, bind);
   }
 
   #toSession(row: Row, key: string): SessionData | null {
