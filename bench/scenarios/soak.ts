@@ -34,9 +34,11 @@ function collector(): () => void {
 }
 
 function poolCounts(sequelize: any): PoolCounts {
-  const pool = sequelize.pool?.write ?? sequelize.connectionManager?.pool?.write ?? sequelize.connectionManager?.pool;
-  // v6 SQLite has no pool: one shared connection per file.
-  if (sequelize.connectionManager?.connections) return { size: Object.keys(sequelize.connectionManager.connections).length, using: 0, waiting: 0 };
+  // v7: sequelize.pool; v6: connectionManager.pool (write side under replication). v6 SQLite has
+  // no pool: one shared connection per file.
+  const manager = sequelize.pool ? undefined : sequelize.connectionManager;
+  if (manager?.connections) return { size: Object.keys(manager.connections).length, using: 0, waiting: 0 };
+  const pool = sequelize.pool?.write ?? manager?.pool?.write ?? manager?.pool;
   return { size: pool?.size ?? 0, using: pool?.using ?? 0, waiting: pool?.waiting ?? 0 };
 }
 
