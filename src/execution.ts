@@ -179,21 +179,29 @@ const mariadb: Driver = {
 };
 
 interface SqliteDatabase {
+  serialize(callback: () => void): void;
   all(sql: string, params: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
   run(sql: string, params: unknown[], callback: (this: { changes: number }, error: Error | null) => void): void;
 }
 
 const sqlite3: Driver = {
   raw: true,
-  accepts: (connection) => typeof (connection as { all?: unknown }).all === 'function' && typeof (connection as { run?: unknown }).run === 'function',
+  accepts: (connection) =>
+    typeof (connection as { all?: unknown }).all === 'function' &&
+    typeof (connection as { run?: unknown }).run === 'function' &&
+    typeof (connection as { serialize?: unknown }).serialize === 'function',
   // ?NNN binds the NNN-th value wherever it appears, however often.
   translate: (sql) => ({ text: sql.replace(PLACEHOLDER, '?$1'), order: null }),
   send(connection, text, values, shape, done) {
     const db = connection as SqliteDatabase;
-    if (shape === 'rows') db.all(text, values, (error, rows) => (error ? done(error) : done(undefined, rows)));
-    else db.run(text, values, function (error) {
-      if (error) done(error);
-      else done(undefined, this.changes);
+    // Queued in order, as Sequelize queues its own: v6 shares one connection with the application,
+    // and a statement of its (serialized) would wait forever behind a stream of parallel ones.
+    db.serialize(() => {
+      if (shape === 'rows') db.all(text, values, (error, rows) => (error ? done(error) : done(undefined, rows)));
+      else db.run(text, values, function (error) {
+        if (error) done(error);
+        else done(undefined, this.changes);
+      });
     });
   },
   // In-process: the connection outlives any failed statement.
