@@ -3,6 +3,7 @@
  * statements.ts), run through `sequelize.query` with bound parameters; this file holds the
  * request-path logic around them: validation, coalescing, the touch window, errors.
  */
+import { AsyncResource } from 'node:async_hooks';
 import createDebug from 'debug';
 import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
@@ -103,6 +104,11 @@ export class SequelizeSessionStore extends Store {
   #pruning: Promise<number> | undefined;
   /** Rows per prune batch, learned so that each batch takes 25–50 ms. */
   #pruneSize: number;
+  /**
+   * Runs work in the async context the store was constructed in: the table is created outside the
+   * (CLS) transaction of whichever request comes first, which v7 would otherwise join in part.
+   */
+  readonly #outsideRequests = AsyncResource.bind(<T>(run: () => Promise<T>): Promise<T> => run());
 
   constructor(options: SequelizeSessionStoreOptions) {
     super();
@@ -462,7 +468,7 @@ export class SequelizeSessionStore extends Store {
 
   async #sync(): Promise<void> {
     try {
-      await ensureTable(this.#compat, this.#model);
+      await this.#outsideRequests(() => ensureTable(this.#compat, this.#model));
     } catch (error) {
       throw toDatabaseError('sync', error, []);
     }
