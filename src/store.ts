@@ -438,6 +438,11 @@ export class SequelizeSessionStore extends Store {
     const bind: unknown[] = [this.#sql.time(now + MARKER_LIFE_MS), this.#sql.time(now)];
     const time = (placeholder: string) => this.#sql.dialect.time(placeholder);
     const conditions: string[] = [`${this.#sql.shape.expire} > ${time('$2')}`, this.#sql.live];
+    // A session past expiration.absolute is gone already (get, all and length skip it): not counted as removed.
+    if (this.#cutoff !== undefined) {
+      bind.push(this.#cutoff(now));
+      conditions.push(`${this.#compat.quoteIdentifier(this.#model.info.createdAt!)} > ${time(`$${bind.length}`)}`);
+    }
     for (const [name, value] of Object.entries(where)) {
       const column = this.#sql.column(name);
       if (column === undefined) {
