@@ -22,8 +22,9 @@ export interface Real {
   readonly sids: readonly string[];
   /** A marker put into every session, to find leaked contents. */
   readonly token: string;
-  /** Commands run so far (for the summary). */
+  /** Commands run so far, and how many of them were faults (for the summary). */
   commands: number;
+  faults: number;
 }
 
 export interface ModelState {
@@ -263,6 +264,7 @@ class FaultCommand implements Command {
   check = () => true;
   async run(m: ModelState, real: Real) {
     real.commands++;
+    real.faults++;
     const proxy = real.system.proxy!;
     // Connections lost by an earlier freeze are cut now, so that at most one stays lost.
     await proxy.stop();
@@ -324,18 +326,29 @@ class FaultCommand implements Command {
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     if (this.mode === 'drop') await proxy.start();
     else proxy.resume();
-    // The store answers again, and right.
-    real.commands++;
+    // The store answers again, and right: at once, or after one transient failure (a pooled
+    // connection that died with the fault). A frozen connection is still lost meanwhile.
     let length: unknown;
-    try {
-      length = await bounded(this, real, 'length() after the fault', store.length());
-    } catch (error) {
-      if (error instanceof Discrepancy) throw error;
-      real.messages.push(String((error as Error)?.message));
-      return fail(this, `after the fault healed, length() rejected: ${describeError(error)}`);
+    for (let attempt = 1; ; attempt++) {
+      real.commands++;
+      try {
+        length = await bounded(this, real, 'length() after the fault', store.length());
+        break;
+      } catch (error) {
+        if (error instanceof Discrepancy) throw error;
+        real.messages.push(String((error as Error)?.message));
+        if (attempt < 2 && error instanceof SessionStoreError && error.transient) continue;
+        return fail(this, `after the fault healed, length() rejected: ${describeError(error)}`);
+      }
     }
     const problem = m.ref.observe(0, { op: 'length' }, Date.now(), length);
     if (problem) fail(this, `after the fault healed, length(): ${problem}`);
+    if (this.mode === 'freeze') {
+      // In time the lost connection is closed (TCP keepalive, the server's timeouts): now, here.
+      await proxy.stop();
+      await proxy.start();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
   toString = () => `fault(${this.mode} during ${this.op}, s${this.sid}, ${showSpec(this.spec)})`;
 }

@@ -23,7 +23,7 @@ import { CellSystem, SLACK, modelConfig, openStore, usesOwnModel } from './syste
 import { knownDefect } from './known.js';
 
 const baseSeed = process.env.SSS_MODEL_SEED === undefined ? randomBytes(4).readInt32LE() : Number(process.env.SSS_MODEL_SEED);
-const runsPerCell = Number(process.env.SSS_MODEL_RUNS ?? 3);
+const runsPerCell = Number(process.env.SSS_MODEL_RUNS ?? 4);
 const maxCommands = Number(process.env.SSS_MODEL_COMMANDS ?? 50);
 const onlyCell = process.env.SSS_MODEL_CELL;
 const replayPath = process.env.SSS_MODEL_PATH;
@@ -36,6 +36,7 @@ interface Totals {
   cells: number;
   sequences: number;
   commands: number;
+  faults: number;
   ms: number;
 }
 
@@ -48,7 +49,7 @@ export function runCells(zone: ProcessZone, file: string): void {
 
   for (const target of targets()) {
     const cells = cellsFor(target).filter((cell) => cell.processZone === zone && (onlyCell === undefined || cell.id === onlyCell));
-    const total: Totals = { cells: 0, sequences: 0, commands: 0, ms: 0 };
+    const total: Totals = { cells: 0, sequences: 0, commands: 0, faults: 0, ms: 0 };
     totals.set(target.id, total);
     describe(`${target.tag} model-based suite (TZ=${zone}), ${cells.length} cells`, () => {
       for (const cell of cells) {
@@ -74,9 +75,15 @@ export function runCells(zone: ProcessZone, file: string): void {
   after(() => {
     const wall = ((performance.now() - startedAll) / 1000).toFixed(1);
     let out = `\nModel suite, TZ=${zone} (base seed ${baseSeed}), wall time ${wall} s:\n`;
-    for (const [id, { cells, sequences, commands, ms }] of totals) {
-      out += `  ${id.padEnd(12)} ${String(cells).padStart(3)} cells ${String(sequences).padStart(4)} sequences ${String(commands).padStart(6)} commands ${(ms / 1000).toFixed(1).padStart(6)} s\n`;
+    const sum = { cells: 0, sequences: 0, commands: 0, faults: 0 };
+    for (const [id, { cells, sequences, commands, faults, ms }] of totals) {
+      out += `  ${id.padEnd(12)} ${String(cells).padStart(3)} cells ${String(sequences).padStart(4)} sequences ${String(commands).padStart(6)} commands (${faults} faults) ${(ms / 1000).toFixed(1).padStart(6)} s\n`;
+      sum.cells += cells;
+      sum.sequences += sequences;
+      sum.commands += commands;
+      sum.faults += faults;
     }
+    out += `  ${'all'.padEnd(12)} ${String(sum.cells).padStart(3)} cells ${String(sum.sequences).padStart(4)} sequences ${String(sum.commands).padStart(6)} commands (${sum.faults} faults)\n`;
     console.log(out);
   });
 }
@@ -86,7 +93,6 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
   const system = await CellSystem.open(cell);
   const seed = (baseSeed + hashSeed(cell.id)) | 0;
   freezeClock();
-  let commands = 0;
   try {
     const arbitraries = commandArbitraries({ extrasColumns: usesOwnModel(cell), faults: cell.faults });
     await fc.assert(
@@ -104,6 +110,7 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
           sids: Array.from({ length: SID_COUNT }, (_, i) => `sid${i}-${token}`),
           token,
           commands: 0,
+          faults: 0,
         };
         const model: ModelState = { ref: new ReferenceModel(modelConfig(cell), 2) };
         try {
@@ -111,8 +118,8 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
           await closeAll(real);
           checkLeaks(real, system);
         } finally {
-          commands += real.commands;
           total.commands += real.commands;
+          total.faults += real.faults;
           await system.proxy?.stop();
           await system.proxy?.start();
           for (const store of real.stores) await within(store.close(), 2_000);
@@ -138,7 +145,6 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
   } finally {
     releaseClock();
     await system.close();
-    void commands;
   }
 }
 

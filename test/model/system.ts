@@ -20,7 +20,7 @@ export const DAY = 24 * HOUR;
 export const LIFE = 2 * HOUR;
 export const ABSOLUTE = 3 * HOUR;
 /** operationTimeout in fault cells, and elsewhere (generous: the machine is loaded). */
-export const FAULT_TIMEOUT = 400;
+export const FAULT_TIMEOUT = 500;
 export const HEALTHY_TIMEOUT = 5_000;
 /** Timer and event-loop slack allowed on top of operationTimeout. */
 export const SLACK = 600;
@@ -127,6 +127,7 @@ export class CellSystem {
     if (this.proxy && instance === 0) {
       options.host = '127.0.0.1';
       options.port = this.proxy.port;
+      Object.assign(options, connectTimeout(cell, this.operationTimeout - 50));
     }
     return options;
   }
@@ -240,6 +241,16 @@ function guardSequelizePool(cell: Cell, sequelize: any): void {
       .catch((error: unknown) => {
         if ((error as Error)?.message !== 'Unable to determine to which pool the connection belongs') throw error;
       });
+}
+
+/**
+ * A connection attempt that hangs (the network froze during its handshake) keeps its place in
+ * Sequelize's pool, and later requests wait for it: fault cells give the driver a connect timeout
+ * shorter than operationTimeout, as the README advises.
+ */
+function connectTimeout(cell: Cell, ms: number): Record<string, unknown> {
+  const option = cell.target.dialect === 'postgres' ? { connectionTimeoutMillis: ms } : { connectTimeout: ms };
+  return cell.target.major === 'v6' ? { dialectOptions: option } : option;
 }
 
 /** A new store; every error it emits is recorded. */
