@@ -37,6 +37,7 @@ interface Totals {
   sequences: number;
   commands: number;
   faults: number;
+  debugLines: number;
   ms: number;
 }
 
@@ -48,10 +49,11 @@ export function runCells(zone: ProcessZone, file: string): void {
   console.log(`model suite, TZ=${zone}: base seed ${baseSeed} (replay with SSS_MODEL_SEED=${baseSeed}), ${runsPerCell} sequences per cell, up to ${maxCommands} commands each`);
 
   for (const target of targets()) {
-    const cells = cellsFor(target).filter((cell) => cell.processZone === zone && (onlyCell === undefined || cell.id === onlyCell));
-    const total: Totals = { cells: 0, sequences: 0, commands: 0, faults: 0, ms: 0 };
+    const all = cellsFor(target);
+    const cells = all.filter((cell) => cell.processZone === zone && (onlyCell === undefined || cell.id === onlyCell));
+    const total: Totals = { cells: 0, sequences: 0, commands: 0, faults: 0, debugLines: 0, ms: 0 };
     totals.set(target.id, total);
-    describe(`${target.tag} model-based suite (TZ=${zone}), ${cells.length} cells`, () => {
+    describe(`${target.tag} model-based suite (TZ=${zone}), ${cells.length} of the target's ${all.length} cells`, () => {
       for (const cell of cells) {
         it(describeCell(cell), async (t) => {
           const started = performance.now();
@@ -75,15 +77,16 @@ export function runCells(zone: ProcessZone, file: string): void {
   after(() => {
     const wall = ((performance.now() - startedAll) / 1000).toFixed(1);
     let out = `\nModel suite, TZ=${zone} (base seed ${baseSeed}), wall time ${wall} s:\n`;
-    const sum = { cells: 0, sequences: 0, commands: 0, faults: 0 };
-    for (const [id, { cells, sequences, commands, faults, ms }] of totals) {
+    const sum = { cells: 0, sequences: 0, commands: 0, faults: 0, debugLines: 0 };
+    for (const [id, { cells, sequences, commands, faults, debugLines, ms }] of totals) {
+      sum.debugLines += debugLines;
       out += `  ${id.padEnd(12)} ${String(cells).padStart(3)} cells ${String(sequences).padStart(4)} sequences ${String(commands).padStart(6)} commands (${faults} faults) ${(ms / 1000).toFixed(1).padStart(6)} s\n`;
       sum.cells += cells;
       sum.sequences += sequences;
       sum.commands += commands;
       sum.faults += faults;
     }
-    out += `  ${'all'.padEnd(12)} ${String(sum.cells).padStart(3)} cells ${String(sum.sequences).padStart(4)} sequences ${String(sum.commands).padStart(6)} commands (${sum.faults} faults)\n`;
+    out += `  ${'all'.padEnd(12)} ${String(sum.cells).padStart(3)} cells ${String(sum.sequences).padStart(4)} sequences ${String(sum.commands).padStart(6)} commands (${sum.faults} faults); ${sum.debugLines} lines of the store's debug channel checked for leaks\n`;
     console.log(out);
   });
 }
@@ -144,6 +147,7 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
     );
   } finally {
     releaseClock();
+    total.debugLines += system.debugLines.filter((line) => line.namespace.startsWith('sequelize-session-store')).length;
     await system.close();
   }
 }
