@@ -206,32 +206,22 @@ class RestartCommand implements Command {
   toString = () => `restart(i${this.instance})`;
 }
 
-export type BurstOp = { op: 'set'; spec: SessionSpec } | { op: 'get' } | { op: 'touch'; delta: number } | { op: 'destroy' };
+export type BurstOp = { op: 'set'; spec: SessionSpec } | { op: 'get'; copies: number } | { op: 'touch'; delta: number } | { op: 'destroy' };
 
-/** Many requests at once on instance 0 (against a small pool in some cells), each on a sid of its own. */
+/**
+ * Many requests at once on instance 0 (against a small pool in some cells): one write or a few
+ * identical reads per sid (a page and its assets), so that the answers do not depend on the order.
+ */
 class BurstCommand implements Command {
   constructor(readonly ops: ReadonlyArray<{ sid: number; op: BurstOp }>, readonly tx: boolean) {}
   check = () => true;
   async run(m: ModelState, real: Real) {
     real.commands++;
     const now = Date.now();
-    const planned = this.ops.map(({ sid: index, op }): { operation: Operation; run: (store: SequelizeSessionStore) => Promise<unknown> } => {
+    const planned = this.ops.flatMap(({ sid: index, op }): Array<{ index: number; operation: Operation; run: (store: SequelizeSessionStore) => Promise<unknown> }> => {
       const sid = real.sids[index]!;
-      switch (op.op) {
-        case 'set': {
-          const session = buildSession(op.spec, real.token, now);
-          return { operation: { op: 'set', sid, session }, run: (store) => store.set(sid, session) };
-        }
-        case 'touch': {
-          const base = m.ref.storedExpiry(sid) ?? now + 30 * MINUTE;
-          const session = buildSession({ expiresIn: base + op.delta - now, userId: 9, device: 'touched', n: -1 }, real.token, now);
-          return { operation: { op: 'touch', sid, session }, run: (store) => store.touch(sid, session) };
-        }
-        case 'get':
-          return { operation: { op: 'get', sid }, run: (store) => store.get(sid) };
-        case 'destroy':
-          return { operation: { op: 'destroy', sid }, run: (store) => store.destroy(sid) };
-      }
+      if (op.op === 'get') return Array.from({ length: op.copies }, () => ({ index, operation: { op: 'get', sid }, run: (store) => store.get(sid) }));
+      return [this.#plan(m, real, index, sid, op, now)];
     });
     let answers: unknown[];
     try {
@@ -241,13 +231,29 @@ class BurstCommand implements Command {
       return fail(this, `a request rejected: ${describeError(error)}`);
     }
     checkEmitted(this, real);
-    planned.forEach(({ operation }, i) => {
+    planned.forEach(({ index, operation }, i) => {
       const problem = m.ref.observe(0, operation, now, answers[i]);
-      if (problem) fail(this, `${operation.op} of s${this.ops[i]!.sid}: ${problem}`);
+      if (problem) fail(this, `${operation.op} of s${index}: ${problem}`);
     });
   }
+
+  #plan(m: ModelState, real: Real, index: number, sid: string, op: Exclude<BurstOp, { op: 'get' }>, now: number) {
+    switch (op.op) {
+      case 'set': {
+        const session = buildSession(op.spec, real.token, now);
+        return { index, operation: { op: 'set', sid, session } as Operation, run: (store: SequelizeSessionStore) => store.set(sid, session) };
+      }
+      case 'touch': {
+        const base = m.ref.storedExpiry(sid) ?? now + 30 * MINUTE;
+        const session = buildSession({ expiresIn: base + op.delta - now, userId: 9, device: 'touched', n: -1 }, real.token, now);
+        return { index, operation: { op: 'touch', sid, session } as Operation, run: (store: SequelizeSessionStore) => store.touch(sid, session) };
+      }
+      case 'destroy':
+        return { index, operation: { op: 'destroy', sid } as Operation, run: (store: SequelizeSessionStore) => store.destroy(sid) };
+    }
+  }
   toString = () =>
-    `burst(${this.ops.map(({ sid, op }) => `${op.op} s${sid}${op.op === 'set' ? ` ${showSpec(op.spec)}` : op.op === 'touch' ? ` ${op.delta}` : ''}`).join('; ')}${this.tx ? ', tx' : ''})`;
+    `burst(${this.ops.map(({ sid, op }) => `${op.op} s${sid}${op.op === 'set' ? ` ${showSpec(op.spec)}` : op.op === 'touch' ? ` ${op.delta}` : op.op === 'get' ? ` ×${op.copies}` : ''}`).join('; ')}${this.tx ? ', tx' : ''})`;
 }
 
 export type FaultedOp = 'create' | 'get' | 'set' | 'touch' | 'destroy' | 'prune';
@@ -360,7 +366,10 @@ const LATER = [1_000, 5 * MINUTE, 10 * MINUTE, 11 * MINUTE, 2 * HOUR, DAY];
 const EARLIER = [-1_000, -20 * MINUTE, -3 * HOUR];
 const ADVANCES = [1_000, MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, DAY];
 
+/** Sids of the sequential commands (few, so that commands meet on them often). */
 export const SID_COUNT = 3;
+/** Sids of bursts: the sequential ones and more. */
+export const BURST_SID_COUNT = 12;
 
 const sidArb = fc.nat(SID_COUNT - 1);
 const instanceArb = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(1) });
@@ -399,15 +408,15 @@ export function commandArbitraries(options: { extrasColumns: boolean; faults: bo
     instanceArb.map((i) => new RestartCommand(i)),
     fc
       .tuple(
-        fc.shuffledSubarray([...Array(SID_COUNT).keys()], { minLength: 2 }),
+        fc.shuffledSubarray([...Array(BURST_SID_COUNT).keys()], { minLength: 4 }),
         fc.array(
           fc.oneof(
             specArb.map((spec): BurstOp => ({ op: 'set', spec })),
-            fc.constant<BurstOp>({ op: 'get' }),
+            fc.integer({ min: 1, max: 4 }).map((copies): BurstOp => ({ op: 'get', copies })),
             fc.constantFrom(...LATER, ...EARLIER).map((delta): BurstOp => ({ op: 'touch', delta })),
             fc.constant<BurstOp>({ op: 'destroy' }),
           ),
-          { minLength: SID_COUNT, maxLength: SID_COUNT },
+          { minLength: BURST_SID_COUNT, maxLength: BURST_SID_COUNT },
         ),
         txArb,
       )

@@ -16,7 +16,7 @@ import { targets } from '../support/targets.js';
 import { within } from '../support/tcp-proxy.js';
 import { cellsFor, describeCell, type Cell, type ProcessZone } from './cells.js';
 import { freezeClock, releaseClock } from './clock.js';
-import { commandArbitraries, SID_COUNT, type ModelState, type Real } from './commands.js';
+import { BURST_SID_COUNT, commandArbitraries, type ModelState, type Real } from './commands.js';
 import { hashSeed } from './pairwise.js';
 import { ReferenceModel } from './reference.js';
 import { CellSystem, SLACK, modelConfig, openStore, usesOwnModel } from './system.js';
@@ -110,7 +110,7 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
           stores: [0, 1].map((i) => openStore(system.storeOptions(i, table), emitted)),
           emitted,
           messages: [],
-          sids: Array.from({ length: SID_COUNT }, (_, i) => `sid${i}-${token}`),
+          sids: Array.from({ length: BURST_SID_COUNT }, (_, i) => `sid${i}-${token}`),
           token,
           commands: 0,
           faults: 0,
