@@ -37,6 +37,7 @@ interface Totals {
   sequences: number;
   commands: number;
   faults: number;
+  timeouts: number;
   debugLines: number;
   ms: number;
 }
@@ -51,7 +52,7 @@ export function runCells(zone: ProcessZone, file: string): void {
   for (const target of targets()) {
     const all = cellsFor(target);
     const cells = all.filter((cell) => cell.processZone === zone && (onlyCell === undefined || cell.id === onlyCell));
-    const total: Totals = { cells: 0, sequences: 0, commands: 0, faults: 0, debugLines: 0, ms: 0 };
+    const total: Totals = { cells: 0, sequences: 0, commands: 0, faults: 0, timeouts: 0, debugLines: 0, ms: 0 };
     totals.set(target.id, total);
     describe(`${target.tag} model-based suite (TZ=${zone}), ${cells.length} of the target's ${all.length} cells`, () => {
       for (const cell of cells) {
@@ -77,16 +78,17 @@ export function runCells(zone: ProcessZone, file: string): void {
   after(() => {
     const wall = ((performance.now() - startedAll) / 1000).toFixed(1);
     let out = `\nModel suite, TZ=${zone} (base seed ${baseSeed}), wall time ${wall} s:\n`;
-    const sum = { cells: 0, sequences: 0, commands: 0, faults: 0, debugLines: 0 };
-    for (const [id, { cells, sequences, commands, faults, debugLines, ms }] of totals) {
+    const sum = { cells: 0, sequences: 0, commands: 0, faults: 0, timeouts: 0, debugLines: 0 };
+    for (const [id, { cells, sequences, commands, faults, timeouts, debugLines, ms }] of totals) {
       sum.debugLines += debugLines;
-      out += `  ${id.padEnd(12)} ${String(cells).padStart(3)} cells ${String(sequences).padStart(4)} sequences ${String(commands).padStart(6)} commands (${faults} faults) ${(ms / 1000).toFixed(1).padStart(6)} s\n`;
+      sum.timeouts += timeouts;
+      out += `  ${id.padEnd(12)} ${String(cells).padStart(3)} cells ${String(sequences).padStart(4)} sequences ${String(commands).padStart(6)} commands (${faults} faults, ${timeouts} transient failures tolerated) ${(ms / 1000).toFixed(1).padStart(6)} s\n`;
       sum.cells += cells;
       sum.sequences += sequences;
       sum.commands += commands;
       sum.faults += faults;
     }
-    out += `  ${'all'.padEnd(12)} ${String(sum.cells).padStart(3)} cells ${String(sum.sequences).padStart(4)} sequences ${String(sum.commands).padStart(6)} commands (${sum.faults} faults); ${sum.debugLines} lines of the store's debug channel checked for leaks\n`;
+    out += `  ${'all'.padEnd(12)} ${String(sum.cells).padStart(3)} cells ${String(sum.sequences).padStart(4)} sequences ${String(sum.commands).padStart(6)} commands (${sum.faults} faults, ${sum.timeouts} transient failures tolerated); ${sum.debugLines} lines of the store's debug channel checked for leaks\n`;
     console.log(out);
   });
 }
@@ -114,6 +116,8 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
           token,
           commands: 0,
           faults: 0,
+          timeouts: 0,
+          timeoutsInARow: 0,
         };
         const model: ModelState = { ref: new ReferenceModel(modelConfig(cell), 2) };
         try {
@@ -123,8 +127,8 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
         } finally {
           total.commands += real.commands;
           total.faults += real.faults;
-          await system.proxy?.stop();
-          await system.proxy?.start();
+          total.timeouts += real.timeouts;
+          await system.cutConnections();
           for (const store of real.stores) await within(store.close(), 2_000);
           await system.dropTable(table).catch(() => {});
         }
