@@ -235,6 +235,7 @@ export class CellSystem {
    */
   async cutConnections(): Promise<void> {
     if (!this.proxy) return;
+    this.proxy.resume();
     await this.proxy.stop();
     await this.proxy.start();
     const db = this.dbs[0];
