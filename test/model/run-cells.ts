@@ -23,7 +23,7 @@ import { CellSystem, SLACK, modelConfig, openStore, usesOwnModel } from './syste
 import { knownDefect } from './known.js';
 
 const baseSeed = process.env.SSS_MODEL_SEED === undefined ? randomBytes(4).readInt32LE() : Number(process.env.SSS_MODEL_SEED);
-const runsPerCell = Number(process.env.SSS_MODEL_RUNS ?? 4);
+const runsPerCell = Number(process.env.SSS_MODEL_RUNS ?? 3);
 const maxCommands = Number(process.env.SSS_MODEL_COMMANDS ?? 50);
 const onlyCell = process.env.SSS_MODEL_CELL;
 const replayPath = process.env.SSS_MODEL_PATH;
