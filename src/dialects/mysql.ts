@@ -6,7 +6,7 @@ const LAST_UNIX_MS = 2_147_483_647_000;
 const live = (shape: TableShape, qualifier?: string) => {
   const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
   // MariaDB's JSON is LONGTEXT and MySQL's is binary JSON: JSON_TYPE reads both.
-  return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> ''`;
+  return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> '${shape.textMarker}'`;
 };
 
 /** MySQL and MariaDB (either server, through the mysql or mariadb dialect). */
@@ -52,4 +52,9 @@ export const mysql: Dialect = {
     return `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`;
   },
   pruneBatchSize: 5_000,
+  // express-mysql-session's `expires int unsigned`, which it rounds to the nearest second.
+  epochSeconds: {
+    write: (placeholder) => `ROUND(CAST(${placeholder} AS DECIMAL(20,0)) / 1000)`,
+    read: (column) => `IF(${column} < 2147483647, FROM_UNIXTIME(${column}), DATE_ADD(FROM_UNIXTIME(0), INTERVAL ${column} SECOND))`,
+  },
 };
