@@ -23,7 +23,9 @@ import { CellSystem, SLACK, modelConfig, openStore, usesOwnModel } from './syste
 import { knownDefect } from './known.js';
 
 const baseSeed = process.env.SSS_MODEL_SEED === undefined ? randomBytes(4).readInt32LE() : Number(process.env.SSS_MODEL_SEED);
-const runsPerCell = Number(process.env.SSS_MODEL_RUNS ?? 3);
+// The whole suite runs once per execution path (scripts/test.mjs): fewer sequences on the second.
+const executionPath = process.env.SSS_PATH ?? 'driver';
+const runsPerCell = Number(process.env.SSS_MODEL_RUNS ?? (executionPath === 'query' ? 1 : 2));
 const maxCommands = Number(process.env.SSS_MODEL_COMMANDS ?? 50);
 const onlyCell = process.env.SSS_MODEL_CELL;
 const replayPath = process.env.SSS_MODEL_PATH;
@@ -47,7 +49,7 @@ export function runCells(zone: ProcessZone, file: string): void {
   assert.equal(new Date(2026, 0, 15).getTimezoneOffset(), WINTER_OFFSETS[zone], `the process runs in ${zone}`);
   const totals = new Map<string, Totals>();
   const startedAll = performance.now();
-  console.log(`model suite, TZ=${zone}: base seed ${baseSeed} (replay with SSS_MODEL_SEED=${baseSeed}), ${runsPerCell} sequences per cell, up to ${maxCommands} commands each`);
+  console.log(`model suite, TZ=${zone}, ${executionPath} path: base seed ${baseSeed} (replay with SSS_MODEL_SEED=${baseSeed}), ${runsPerCell} sequences per cell, up to ${maxCommands} commands each`);
 
   for (const target of targets()) {
     const all = cellsFor(target);
@@ -77,7 +79,7 @@ export function runCells(zone: ProcessZone, file: string): void {
 
   after(() => {
     const wall = ((performance.now() - startedAll) / 1000).toFixed(1);
-    let out = `\nModel suite, TZ=${zone} (base seed ${baseSeed}), wall time ${wall} s:\n`;
+    let out = `\nModel suite, TZ=${zone}, ${executionPath} path (base seed ${baseSeed}), wall time ${wall} s:\n`;
     const sum = { cells: 0, sequences: 0, commands: 0, faults: 0, timeouts: 0, debugLines: 0 };
     for (const [id, { cells, sequences, commands, faults, timeouts, debugLines, ms }] of totals) {
       sum.debugLines += debugLines;
