@@ -2,7 +2,7 @@
 // then unpacks it into a scratch project beside links to the installed peers and uses it from
 // `import`, `require` (both forms) and TypeScript, for a v6 consumer and a v7-only one.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -33,6 +33,18 @@ try {
     return dir;
   }
 
+  // What the registry shows and what an install runs: links that resolve, no build on install.
+  const probe = consumer('metadata', []);
+  const manifest = JSON.parse(readFileSync(join(probe, 'node_modules/sequelize-session-store/package.json'), 'utf8'));
+  for (const field of ['repository', 'homepage', 'bugs']) if (!manifest[field]) throw new Error(`package.json has no ${field}`);
+  for (const script of ['prepare', 'install', 'postinstall', 'preinstall']) {
+    if (manifest.scripts?.[script]) throw new Error(`the tarball's package.json runs a ${script} script on install`);
+  }
+  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
+    if (!existsSync(join(probe, 'node_modules/sequelize-session-store', file))) throw new Error(`the tarball lacks ${file}`);
+  }
+  console.log('metadata: ok');
+
   const v6 = consumer('v6', ['express-session', 'sequelize', 'sqlite3', 'debug', 'ms', '@types', 'typescript']);
   writeFileSync(join(v6, 'esm.mjs'), `
 import { SequelizeSessionStore } from 'sequelize-session-store';
@@ -43,6 +55,9 @@ const store = new SequelizeSessionStore({ sequelize });
 await store.set('esm', { cookie: { expires: new Date(Date.now() + 60000) } });
 if ((await store.get('esm')) === null) throw new Error('import: set was not read back');
 if (!(connect()({ db: sequelize, tableName: 'other' }) instanceof SequelizeSessionStore)) throw new Error('one class for both forms');
+const { sessionTableMigration } = await import('sequelize-session-store');
+await sessionTableMigration({ tableName: 'migrated' }).up({ context: sequelize.getQueryInterface() });
+if (!(await sequelize.getQueryInterface().tableExists('migrated'))) throw new Error('import: sessionTableMigration');
 await store.close(); await sequelize.close();
 console.log('import: ok');
 `);
@@ -64,14 +79,46 @@ const { Sequelize } = require('sequelize');
   console.log('require: ok');
 })().catch((error) => { console.error(error); process.exit(1); });
 `);
+  // Type tests: what must compile does, and each \`@ts-expect-error\` must meet its error (tsc fails on an unused one).
   writeFileSync(join(v6, 'consumer.ts'), `
 import session from 'express-session';
-import { Sequelize } from 'sequelize';
-import { SequelizeSessionStore, type SequelizeSessionStoreOptions } from 'sequelize-session-store';
+import { DataTypes, Model, Sequelize } from 'sequelize';
+import { SequelizeSessionStore, sessionTableMigration, type SequelizeSessionStoreOptions } from 'sequelize-session-store';
 const sequelize = new Sequelize('sqlite::memory:');
 const options: SequelizeSessionStoreOptions = { sequelize, expiration: { interval: false } };
 const store = new SequelizeSessionStore(options);
 session({ store, secret: 'x', resave: false, saveUninitialized: false });
+
+// The created model: a Sequelize model class, whatever the major.
+const all: Promise<unknown[]> = store.model.findAll();
+const counted: Promise<number> = store.model.count({ where: {} });
+
+// A model of yours keeps its own type.
+class Session extends Model {
+  declare sid: string;
+  declare userId: number | null;
+}
+Session.init(
+  { sid: { type: DataTypes.STRING, primaryKey: true }, sess: DataTypes.TEXT, expire: DataTypes.DATE, userId: DataTypes.INTEGER },
+  { sequelize, tableName: 'sessions' },
+);
+const mine = new SequelizeSessionStore({ sequelize, model: Session });
+const rows: Promise<Session[]> = mine.model.findAll({ where: { userId: 42 } });
+const first: Promise<Session | null> = mine.model.findOne();
+const classic = new SequelizeSessionStore({ db: sequelize });
+
+// @ts-expect-error -- the instance is required
+new SequelizeSessionStore({});
+// @ts-expect-error -- the instance is required, whatever else is given
+new SequelizeSessionStore({ tableName: 'sessions', expiration: { interval: false } });
+// @ts-expect-error -- a Sequelize instance, not its options
+new SequelizeSessionStore({ sequelize: { dialect: 'sqlite' } });
+// @ts-expect-error -- mine.model is the user's class: no such static
+mine.model.notAMethod();
+
+const migration = sessionTableMigration({ tableName: 'sessions' });
+const up: Promise<void> = migration.up({ context: sequelize.getQueryInterface() });
+void [all, counted, rows, first, classic, up];
 `);
   writeFileSync(join(v6, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', noEmit: true, types: [] }, files: ['consumer.ts'] }));
   run(process.execPath, ['esm.mjs'], { cwd: v6 });
@@ -89,8 +136,15 @@ import { SequelizeSessionStore } from 'sequelize-session-store';
 const sequelize = new Sequelize({ dialect: SqliteDialect, storage: ':memory:', pool: { idle: Infinity, max: 1 }, logging: false });
 const store = new SequelizeSessionStore({ sequelize, expiration: { interval: false } });
 session({ store, secret: 'x', resave: false, saveUninitialized: false });
+// Types only, never called: the constructor would throw.
+const missing = () =>
+  // @ts-expect-error -- the instance is required
+  new SequelizeSessionStore({ expiration: { interval: false } });
+void missing;
 await store.set('v7', { cookie: { expires: new Date(Date.now() + 60000) } } as never);
 if ((await store.get('v7')) === null) throw new Error('v7: set was not read back');
+const rows: unknown[] = await store.model.findAll();
+if (rows.length !== 1) throw new Error('v7: store.model.findAll() finds the one session');
 await store.close();
 await sequelize.close();
 console.log('v7-only consumer: ok');

@@ -8,6 +8,18 @@ export {
   CorruptSessionError,
   DatabaseError,
   StoreClosedError,
+  sessionTableMigration,
+  migrationSource,
 } from './index.js';
-export type { SequelizeSessionStoreOptions, ExtraValues, SequelizeLike, ModelLike, ErrorCode } from './index.js';
+export type {
+  SequelizeSessionStoreOptions,
+  ExtraValues,
+  SequelizeLike,
+  ModelLike,
+  ErrorCode,
+  SessionModelStatic,
+  SessionTableLayout,
+  SessionTableMigration,
+  MigrationParams,
+} from './index.js';
 export default sequelizeSessionStore;

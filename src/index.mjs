@@ -9,5 +9,7 @@ export const {
   CorruptSessionError,
   DatabaseError,
   StoreClosedError,
+  sessionTableMigration,
+  migrationSource,
 } = cjs;
 export default cjs;

@@ -14,11 +14,18 @@ import {
   StoreClosedError as StoreClosedErrorClass,
   type ErrorCode as Code,
 } from './errors.js';
-import type { ExtraValues as Extras, SequelizeSessionStoreOptions as Options } from './options.js';
+import {
+  migrationSource as migrationSourceFunction,
+  sessionTableMigration as sessionTableMigrationFunction,
+  type MigrationParams as Params,
+  type SessionTableLayout as Layout,
+  type SessionTableMigration as Migration,
+} from './migration.js';
+import type { ExtraValues as Extras, SequelizeSessionStoreOptions as Options, SessionModelStatic as SessionModel } from './options.js';
 import type { ModelLike as Model, SequelizeLike as Sequelize } from './sequelize-compat.js';
 
 /** The store class as the factory returns it: `new` is optional, as it was for connect-session-sequelize. */
-type CallableStore = typeof Store & ((options: Options) => Store);
+type CallableStore = typeof Store & (<M extends Model = SessionModel>(options: Options<M>) => Store<M>);
 
 const callableStore = new Proxy(Store, {
   apply: (Target, _this, args: [Options]) => new Target(...args),
@@ -41,12 +48,18 @@ sequelizeSessionStore.InvalidInputError = InvalidInputErrorClass;
 sequelizeSessionStore.CorruptSessionError = CorruptSessionErrorClass;
 sequelizeSessionStore.DatabaseError = DatabaseErrorClass;
 sequelizeSessionStore.StoreClosedError = StoreClosedErrorClass;
+sequelizeSessionStore.sessionTableMigration = sessionTableMigrationFunction;
+sequelizeSessionStore.migrationSource = migrationSourceFunction;
 sequelizeSessionStore.default = sequelizeSessionStore;
 
 // Types under the same names, for `import type { … }` and `factory.X` in CommonJS.
 declare namespace sequelizeSessionStore {
-  export type SequelizeSessionStore = Store;
-  export type SequelizeSessionStoreOptions = Options;
+  export type SequelizeSessionStore<M extends Model = SessionModel> = Store<M>;
+  export type SequelizeSessionStoreOptions<M extends Model = SessionModel> = Options<M>;
+  export type SessionModelStatic = SessionModel;
+  export type SessionTableLayout = Layout;
+  export type SessionTableMigration = Migration;
+  export type MigrationParams = Params;
   export type ExtraValues = Extras;
   export type SequelizeLike = Sequelize;
   export type ModelLike = Model;

@@ -6,21 +6,29 @@ import type { ModelLike, SequelizeLike } from './sequelize-compat.js';
 /** Values for columns other than sid/sess/expire, by attribute name. */
 export type ExtraValues = Record<string, unknown>;
 
-/** Options of {@link SequelizeSessionStore}. */
-export interface SequelizeSessionStoreOptions {
-  /**
-   * The Sequelize instance (v6 `sequelize` or v7 `@sequelize/core`). Required, unless given as `db`.
-   * @example new SequelizeSessionStore({ sequelize: new Sequelize({ dialect: 'sqlite', storage: 'sessions.sqlite' }) })
-   */
-  sequelize?: SequelizeLike;
-  /** Alias of `sequelize`, as connect-session-sequelize named it. */
-  db?: SequelizeLike;
+/**
+ * The members of a Sequelize v6 or v7 model class that a caller of `store.model` uses, typed loosely
+ * so that neither major's package has to be imported (a project may have only one of them).
+ */
+export interface SessionModelStatic extends ModelLike {
+  findAll(options?: any): Promise<any[]>;
+  findOne(options?: any): Promise<any>;
+  findByPk(key: unknown, options?: any): Promise<any>;
+  count(options?: any): Promise<number>;
+  create(values?: any, options?: any): Promise<any>;
+  bulkCreate(records: readonly any[], options?: any): Promise<any[]>;
+  update(values: any, options: any): Promise<any>;
+  destroy(options?: any): Promise<number>;
+}
+
+/** Options of {@link SequelizeSessionStore} other than the instance. `M` is the type of `model`. */
+export interface SessionStoreLayoutOptions<M extends ModelLike = SessionModelStatic> {
   /**
    * A model holding the sessions, with the attributes `sid` (string, primary key), `sess` (JSON, JSONB,
-   * TEXT or STRING) and `expire` (DATE); other attributes are allowed.
+   * TEXT or STRING) and `expire` (DATE); other attributes are allowed. `store.model` has its type.
    * @default a model created on the table `tableName`, exposed as `store.model`
    */
-  model?: ModelLike;
+  model?: M;
   /**
    * The table of another session store, by that store's package name: its table and column names.
    * `tableName` and `columns` given beside it override the preset's.
@@ -106,6 +114,27 @@ export interface SequelizeSessionStoreOptions {
   operationTimeout?: number;
 }
 
+/** The Sequelize instance (v6 `sequelize` or v7 `@sequelize/core`): required, as `sequelize` or as `db`. */
+export type SequelizeInstanceOption =
+  | {
+      /**
+       * The Sequelize instance (v6 `sequelize` or v7 `@sequelize/core`). Required, unless given as `db`.
+       * @example new SequelizeSessionStore({ sequelize: new Sequelize({ dialect: 'sqlite', storage: 'sessions.sqlite' }) })
+       */
+      sequelize: SequelizeLike;
+      /** Alias of `sequelize`, as connect-session-sequelize named it (the same instance, if both are given). */
+      db?: SequelizeLike;
+    }
+  | {
+      sequelize?: SequelizeLike;
+      /** Alias of `sequelize`, as connect-session-sequelize named it. */
+      db: SequelizeLike;
+    };
+
+/** Options of {@link SequelizeSessionStore}: the instance, and the rest. `M` is the type of `model`. */
+export type SequelizeSessionStoreOptions<M extends ModelLike = SessionModelStatic> = SequelizeInstanceOption &
+  SessionStoreLayoutOptions<M>;
+
 /** Options after validation and defaults; frozen, computed once per store. */
 export interface ResolvedOptions {
   readonly sequelize: SequelizeLike;
@@ -118,7 +147,7 @@ export interface ResolvedOptions {
    * column names): a destroy then leaves a marker every peer reads as no session.
    */
   readonly shared: boolean;
-  readonly extras: SequelizeSessionStoreOptions['extras'];
+  readonly extras: SessionStoreLayoutOptions['extras'];
   readonly pruneInterval: number;
   readonly life: number;
   readonly absolute: number | undefined;
@@ -127,8 +156,8 @@ export interface ResolvedOptions {
   readonly serializer: { stringify(value: unknown): string; parse(text: string): unknown };
   readonly createTable: boolean;
   readonly maxSessionBytes: number;
-  readonly hashSids: SequelizeSessionStoreOptions['hashSids'];
-  readonly encryption: SequelizeSessionStoreOptions['encryption'];
+  readonly hashSids: SessionStoreLayoutOptions['hashSids'];
+  readonly encryption: SessionStoreLayoutOptions['encryption'];
   readonly operationTimeout: number;
 }
 
@@ -263,7 +292,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     }),
     preset: preset as PresetName | undefined,
     shared: preset !== undefined || options.tableName !== undefined || Object.keys(columns).length > 0,
-    extras: options.extras as SequelizeSessionStoreOptions['extras'],
+    extras: options.extras as SessionStoreLayoutOptions['extras'],
     pruneInterval: interval === false ? 0 : interval,
     life,
     absolute,

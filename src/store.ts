@@ -26,7 +26,7 @@ import { createExecution, Deadline, type Execution, type Shape } from './executi
 import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
 import { ensureTable } from './table.js';
 import { resolveModel, type SessionModel } from './model.js';
-import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions } from './options.js';
+import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions, type SessionModelStatic } from './options.js';
 import { Pruner } from './pruner.js';
 import { assertSequelize, compat, type ModelLike, type SequelizeCompat } from './sequelize-compat.js';
 import { buildStatements, MARKER_LIFE_MS, type Statements } from './statements.js';
@@ -66,7 +66,7 @@ const COUNT: Shape = 'count';
  * const store = new SequelizeSessionStore({ sequelize });
  * app.use(session({ store, secret, resave: false, saveUninitialized: false }));
  */
-export class SequelizeSessionStore extends Store {
+export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> extends Store {
   readonly #options: ResolvedOptions;
   readonly #compat: SequelizeCompat;
   readonly #dialect: Dialect;
@@ -104,7 +104,7 @@ export class SequelizeSessionStore extends Store {
    */
   readonly #outsideRequests = AsyncResource.bind(<T>(run: () => Promise<T>): Promise<T> => run());
 
-  constructor(options: SequelizeSessionStoreOptions) {
+  constructor(options: SequelizeSessionStoreOptions<M>) {
     super();
     this.#options = resolveOptions(options);
     const { sequelize } = this.#options;
@@ -150,9 +150,12 @@ export class SequelizeSessionStore extends Store {
     });
   }
 
-  /** The Sequelize model holding the sessions (until the first operation, the one created for a missing table). */
-  get model(): ModelLike {
-    return this.#model.model;
+  /**
+   * The Sequelize model holding the sessions: yours, with its type, or the created one (until the
+   * first operation, the one created for a missing table).
+   */
+  get model(): M {
+    return this.#model.model as M;
   }
 
   override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {

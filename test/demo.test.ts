@@ -414,3 +414,36 @@ describe('[v6 sqlite] demo in a browser', { skip: !haveChromium && !CI ? `${CHRO
     await phone.close();
   });
 });
+
+for (const dialect of ['mariadb', 'mysql'] as const) {
+  const enabled = TARGETS.includes(`v6-${dialect}`);
+  describe(`[v6 ${dialect}] demo session table`, { skip: enabled ? false : `v6-${dialect} is not a target of this run` }, () => {
+    it('the sid column compares byte for byte, as the store needs: case and trailing spaces count', async () => {
+      const { connect, defineSessionModel } = await import('../examples/demo/database.js');
+      const sequelize = connect({ dialect, url: SERVER_URLS.mariadb.replace(/^mariadb:/, `${dialect}:`) } as never);
+      const table = `demo_sid_${process.pid}_${Math.random().toString(36).slice(2, 7)}`;
+      try {
+        const model = defineSessionModel(sequelize, table);
+        await model.sync();
+        const [column] = (await sequelize.query(
+          'SELECT COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+          { replacements: [table, 'sid'], type: 'SELECT' },
+        )) as Array<{ type: string }>;
+        assert.equal(column?.type, 'varbinary(1020)');
+        const expires = new Date(Date.now() + 60_000);
+        const session = (visits: number) => ({ cookie: { expires, originalMaxAge: 60_000 }, visits }) as never;
+        const { SequelizeSessionStore } = await import('../src/store.js');
+        const exact = new SequelizeSessionStore({ sequelize: sequelize as never, model, expiration: { interval: false } });
+        await exact.set('abc', session(1));
+        await exact.set('ABC', session(2));
+        await exact.set('abc ', session(3));
+        assert.deepEqual([(await exact.get('abc'))?.visits, (await exact.get('ABC'))?.visits, (await exact.get('abc '))?.visits], [1, 2, 3]);
+        assert.equal(await exact.length(), 3);
+        await exact.close();
+      } finally {
+        await sequelize.getQueryInterface().dropTable(table);
+        await sequelize.close();
+      }
+    });
+  });
+}

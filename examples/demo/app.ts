@@ -118,7 +118,7 @@ export function createApp({ store, model, secret, databaseLabel = 'the database'
       // A destroyed session may leave a short-lived marker row without data (SPEC §2.2 `destroy`),
       // which keeps its userName: it is no active session.
       .filter((row) => typeof row.sess === 'string' && row.sess.trim() !== '')
-      .map((row) => ({ current: row.sid === req.sessionID, lastSeen: toDate(row.lastSeen), expire: toDate(row.expire) ?? now }))
+      .map((row) => ({ current: row.sid.toString() === req.sessionID, lastSeen: toDate(row.lastSeen), expire: toDate(row.expire) ?? now }))
       .sort((a, b) => Number(b.current) - Number(a.current) || (b.lastSeen?.getTime() ?? 0) - (a.lastSeen?.getTime() ?? 0));
     res.send(sessionsPage(context(req), sessions, now));
   });

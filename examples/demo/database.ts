@@ -11,7 +11,8 @@ import type { DatabaseConfig } from './config';
 export const TABLE_NAME = 'demo_session';
 
 export interface DemoSessionRow {
-  sid: string;
+  /** A Buffer on MySQL/MariaDB, whose sid column is VARBINARY. */
+  sid: string | Buffer;
   sess: string;
   expire: Date;
   userName: string | null;
@@ -47,13 +48,14 @@ export function connect(database: DatabaseConfig): Sequelize {
   return new Sequelize(database.url ?? '', options);
 }
 
-export function defineSessionModel(sequelize: Sequelize): DemoSessionModel {
+export function defineSessionModel(sequelize: Sequelize, tableName = TABLE_NAME): DemoSessionModel {
   const mysqlFamily = ['mysql', 'mariadb'].includes(sequelize.getDialect());
   return sequelize.define<Model<DemoSessionRow>>(
     'DemoSession',
     {
-      // BINARY on MySQL/MariaDB: session ids must compare exactly, not case-insensitively.
-      sid: { type: mysqlFamily ? DataTypes.STRING(255).BINARY : DataTypes.STRING(255), primaryKey: true },
+      // VARBINARY on MySQL/MariaDB, as the store's own table: session ids must compare byte for byte.
+      // A BINARY string (utf8mb4_bin) still ignores trailing spaces on MariaDB, a PAD SPACE collation.
+      sid: { type: mysqlFamily ? 'VARBINARY(1020)' : DataTypes.STRING(255), primaryKey: true },
       // LONGTEXT on MySQL/MariaDB, whose TEXT stops at 64 KB.
       sess: { type: mysqlFamily ? DataTypes.TEXT('long') : DataTypes.TEXT, allowNull: false },
       expire: { type: DataTypes.DATE(6), allowNull: false },
@@ -61,7 +63,7 @@ export function defineSessionModel(sequelize: Sequelize): DemoSessionModel {
       lastSeen: { type: DataTypes.DATE, allowNull: true },
     },
     {
-      tableName: TABLE_NAME,
+      tableName,
       timestamps: false,
       // "Your active sessions" and "sign out everywhere else" look sessions up by name.
       indexes: [{ fields: ['expire'] }, { fields: ['userName'] }],

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { SessionData } from 'express-session';
 import { sqliteFile, type Target } from './targets.js';
 import { SequelizeSessionStore } from '../../src/store.js';
-import type { SequelizeSessionStoreOptions } from '../../src/options.js';
+import type { SessionStoreLayoutOptions } from '../../src/options.js';
+import type { ModelLike } from '../../src/sequelize-compat.js';
 
 export { SequelizeSessionStore };
 
@@ -60,10 +61,10 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 /** A store with the prune timer off unless asked, on a table of the test's choosing. */
-export function openStore(sequelize: unknown, options: Omit<SequelizeSessionStoreOptions, 'sequelize'> = {}): SequelizeSessionStore {
-  return new SequelizeSessionStore({
+export function openStore(sequelize: unknown, options: SessionStoreLayoutOptions<ModelLike> & { db?: unknown } = {}): SequelizeSessionStore<any> {
+  return new SequelizeSessionStore<ModelLike>({
     sequelize: sequelize as never,
-    ...options,
+    ...(options as SessionStoreLayoutOptions<ModelLike>),
     expiration: { interval: false, ...options.expiration },
   });
 }
