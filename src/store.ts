@@ -3,6 +3,7 @@
  * statements.ts), run with bound parameters under the operation's deadline (see execution.ts);
  * this file holds the request-path logic around them: validation, coalescing, the touch window, errors.
  */
+import { AsyncResource } from 'node:async_hooks';
 import createDebug from 'debug';
 import { Store } from 'express-session';
 import type { SessionData } from 'express-session';
@@ -97,6 +98,11 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   #pruning: Promise<number> | undefined;
   /** Rows per prune batch, learned so that each batch takes 25–50 ms. */
   #pruneSize: number;
+  /**
+   * Runs work in the async context the store was constructed in: the table is created outside the
+   * (CLS) transaction of whichever request comes first, which v7 would otherwise join in part.
+   */
+  readonly #outsideRequests = AsyncResource.bind(<T>(run: () => Promise<T>): Promise<T> => run());
 
   constructor(options: SequelizeSessionStoreOptions<M>) {
     super();
@@ -466,6 +472,11 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     const bind: unknown[] = [this.#sql.time(now + MARKER_LIFE_MS), this.#sql.time(now)];
     const time = (placeholder: string) => this.#sql.dialect.time(placeholder);
     const conditions: string[] = [`${this.#sql.shape.expire} > ${this.#sql.expireTime('$2')}`, this.#sql.live];
+    // A session past expiration.absolute is gone already (get, all and length skip it): not counted as removed.
+    if (this.#cutoff !== undefined) {
+      bind.push(this.#cutoff(now));
+      conditions.push(`${this.#compat.quoteIdentifier(this.#model.info.createdAt!)} > ${time(`$${bind.length}`)}`);
+    }
     for (const [name, value] of Object.entries(where)) {
       const column = this.#sql.column(name);
       if (column === undefined) {
@@ -497,14 +508,16 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   /** Reads the table when it may be another store's, then creates it (`create`) if missing. */
   async #sync(create: boolean): Promise<void> {
     try {
-      if (this.#adopting) {
-        const { sequelize } = this.#options;
-        const adopted = await adoptTable(sequelize, this.#compat, this.#dialect, this.#options, this.#model);
-        // No such table: the created model stands, and makes it below.
-        if (adopted) this.#install(adopted);
-        this.#adopting = false;
-      }
-      if (create) await ensureTable(this.#compat, this.#model);
+      await this.#outsideRequests(async () => {
+        if (this.#adopting) {
+          const { sequelize } = this.#options;
+          const adopted = await adoptTable(sequelize, this.#compat, this.#dialect, this.#options, this.#model);
+          // No such table: the created model stands, and makes it below.
+          if (adopted) this.#install(adopted);
+          this.#adopting = false;
+        }
+        if (create) await ensureTable(this.#compat, this.#model);
+      });
     } catch (error) {
       if (error instanceof SessionStoreError) throw error;
       throw toDatabaseError('sync', error, []);

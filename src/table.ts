@@ -3,9 +3,16 @@ import type { SessionModel } from './model.js';
 import type { SequelizeCompat } from './sequelize-compat.js';
 
 interface QueryInterfaceLike {
-  showIndex(table: unknown): Promise<Array<{ name?: string; fields?: Array<{ attribute?: string }> }>>;
-  addIndex(table: unknown, fields: string[], options: { name: string }): Promise<unknown>;
+  showIndex(table: unknown, options: typeof OUTSIDE): Promise<Array<{ name?: string; fields?: Array<{ attribute?: string }> }>>;
+  addIndex(table: unknown, fields: string[], options: { name: string } & typeof OUTSIDE): Promise<unknown>;
 }
+
+/**
+ * Outside any transaction of the application's: with CLS (v7's default, v6 with useCLS) the table
+ * would otherwise be created inside the transaction of whichever request came first, and vanish
+ * with its rollback while the store believes it exists.
+ */
+const OUTSIDE = { transaction: null } as const;
 
 interface DriverError {
   code?: unknown;
@@ -57,14 +64,14 @@ export async function ensureTable(compat: SequelizeCompat, session: SessionModel
 
 async function createOnce(compat: SequelizeCompat, session: SessionModel): Promise<void> {
   // An adopted table exists as another store made it: only its index may be missing.
-  if (!session.adopted) await session.model.sync();
+  if (!session.adopted) await session.model.sync(OUTSIDE);
   // The created model declares its index; a user's model or an adopted table may not, and pruning needs one.
   if (session.created) return;
   const queryInterface = compat.queryInterface as QueryInterfaceLike;
   const table = compat.tableOf(session.model);
   const expire = session.expireColumn;
-  const indexes = await queryInterface.showIndex(table);
+  const indexes = await queryInterface.showIndex(table, OUTSIDE);
   if (indexes.some((index) => index.fields?.[0]?.attribute === expire)) return;
   const name = `${compat.tableNameOf(session.model)}_${expire}`.slice(0, 60);
-  await queryInterface.addIndex(table, [expire], { name });
+  await queryInterface.addIndex(table, [expire], { name, ...OUTSIDE });
 }
