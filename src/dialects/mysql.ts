@@ -15,8 +15,9 @@ export const mysql: Dialect = {
     // Default collations fold case and ignore trailing spaces; bytes compare exactly on either server.
     // 1020 bytes hold 255 characters of any UTF-8.
     sid: () => 'VARBINARY(1020)',
-    // A plain TEXT stops at 64 KB.
-    sess: (types) => types.TEXT('long'),
+    // A plain TEXT stops at 64 KB. The character set is explicit: a column inherits the server's
+    // default, and a latin1 one cannot hold non-Latin text.
+    sess: () => 'LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
   },
   // FROM_UNIXTIME reads the session time zone that Sequelize sets from its `timezone` option, the
   // one its own DATETIME values are written in; the mariadb driver would send a Date in UTC instead.
