@@ -39,8 +39,9 @@ const TRANSIENT_CODES = new Set([
   '40001', '40P01', '55P03', '57P01', '57P02', '57P03',
   // PostgreSQL 25006, MySQL/MariaDB 1290: a read-only server, as a standby is until its promotion.
   '25006', 'ER_OPTION_PREVENTS_STATEMENT',
-  // Galera 1047: the node is not in the primary component (a quorum loss, a joining node).
-  'ER_UNKNOWN_COM_ERROR',
+  // Galera 1047: the node is not in the primary component (a quorum loss, a joining node); 1180:
+  // a write in flight when it lost it, rolled back.
+  'ER_UNKNOWN_COM_ERROR', 'ER_ERROR_DURING_COMMIT',
   'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT',
   'SQLITE_BUSY', 'SQLITE_LOCKED',
 ]);
