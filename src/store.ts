@@ -10,7 +10,7 @@ import { settle, type Callback } from './callback.js';
 import { createCodec, type Codec } from './codec.js';
 import { createSealer, sidHasher, type SidKey } from './crypto.js';
 import { isRetryable, toDatabaseError } from './database-errors.js';
-import { dialectFor } from './dialects/index.js';
+import { dialectFor, type Dialect } from './dialects/index.js';
 import {
   ConfigurationError,
   CorruptSessionError,
@@ -42,6 +42,11 @@ const MAX_KNOWN_EXPIRIES = 10_000;
 
 /** Attempts of a statement that failed on contention (deadlock, serialization, busy database). */
 const MAX_ATTEMPTS = 3;
+/**
+ * On a multi-primary cluster, writes of one session through several nodes at once fail
+ * certification (reported as a deadlock) far more often than a single server deadlocks.
+ */
+const MULTI_PRIMARY_ATTEMPTS = 6;
 
 const MIN_PRUNE_BATCH = 500;
 const MAX_PRUNE_BATCH = 80_000;
@@ -88,7 +93,11 @@ export class SequelizeSessionStore extends Store {
   readonly #key: SidKey;
   /** With `expiration.absolute`, the oldest creation time still valid, appended to a read's or touch's bind. */
   readonly #cutoff: ((now: number) => unknown) | undefined;
-  /** Settles once the table exists; reset after a failure so the next operation tries again. */
+  readonly #dialect: Dialect;
+  /** The get statement: plain, or one that waits for other nodes' writes (Galera), known at readiness. */
+  #getSql: string;
+  #maxAttempts = MAX_ATTEMPTS;
+  /** Settles once the table exists and the server is known; reset after a failure so the next operation tries again. */
   #ready: Promise<void> | undefined;
   #isReady: boolean;
   #closed = false;
@@ -131,7 +140,9 @@ export class SequelizeSessionStore extends Store {
     this.#key = sidHasher(this.#options.hashSids) ?? ((sid) => sid);
     const time = this.#sql.time;
     this.#cutoff = absolute === undefined ? undefined : (now) => time(now - absolute);
-    this.#isReady = !this.#options.createTable;
+    this.#dialect = dialect;
+    this.#getSql = this.#sql.get;
+    this.#isReady = !this.#options.createTable && dialect.causalReads === undefined;
     this.#pruneSize = dialect.pruneBatchSize;
     this.#pruner = new Pruner(
       this.#options.pruneInterval,
@@ -196,9 +207,9 @@ export class SequelizeSessionStore extends Store {
 
   /** Creates the table and the index on `expire` if missing; idempotent. */
   sync(callback?: Callback<void>): Promise<void> {
-    // Before the first operation, making the table ready is the sync itself.
-    const ready = this.#isReady;
-    return settle(this.#track('sync', () => (ready ? this.#sync() : Promise.resolve())), callback);
+    // Before the first operation, making the table ready is the sync itself, unless readiness does not create it.
+    const again = this.#isReady || !this.#options.createTable;
+    return settle(this.#track('sync', () => (again ? this.#sync() : Promise.resolve())), callback);
   }
 
   /** Stops the prune timer and waits for operations in flight. The Sequelize instance stays open. */
@@ -233,7 +244,7 @@ export class SequelizeSessionStore extends Store {
 
   async #readRow(key: string): Promise<Row | undefined> {
     const now = Date.now();
-    const rows = (await this.#query('get', this.#sql.get, this.#young([key, this.#sql.time(now)], now), SELECT)) as Row[];
+    const rows = (await this.#query('get', this.#getSql, this.#young([key, this.#sql.time(now)], now), SELECT)) as Row[];
     const row = rows[0];
     if (row !== undefined && this.#options.touchAfter > 0) this.#remember(key, toMs(row.e));
     return row;
@@ -466,6 +477,25 @@ export class SequelizeSessionStore extends Store {
     } catch (error) {
       throw toDatabaseError('sync', error, []);
     }
+  }
+
+  /** Before the first operation: the table when the store creates it, and whether reads must wait for other nodes. */
+  async #prepare(): Promise<void> {
+    if (this.#options.createTable) await this.#sync();
+    const causal = this.#dialect.causalReads;
+    if (causal !== undefined) {
+      try {
+        const [row] = (await this.#query('sync', causal.probe, [], SELECT)) as Array<Record<string, unknown>>;
+        const value = row === undefined ? undefined : Object.values(row)[0];
+        if (value === true || Number(value) === 1) {
+          this.#getSql = causal.causal(this.#sql.get);
+          this.#maxAttempts = MULTI_PRIMARY_ATTEMPTS;
+        }
+      } catch (error) {
+        // A server that does not know the setting has no other nodes; a lost connection is tried again.
+        if (error instanceof DatabaseError && error.transient) throw error;
+      }
+    }
     this.#isReady = true;
   }
 
@@ -523,7 +553,7 @@ export class SequelizeSessionStore extends Store {
   }
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#sync().catch((error: unknown) => {
+    this.#ready ??= this.#prepare().catch((error: unknown) => {
       // Not cached: the database may not be up yet, and the next operation tries again.
       this.#ready = undefined;
       throw error;
@@ -537,7 +567,7 @@ export class SequelizeSessionStore extends Store {
         return await this.#options.sequelize.query(sql, { ...this.#compat.queryOptions, bind, type });
       } catch (error) {
         // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
-        if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
+        if (attempt < this.#maxAttempts && isRetryable(error)) {
           await sleep(attempt * (5 + Math.random() * 20));
           continue;
         }

@@ -51,4 +51,12 @@ export const mysql: Dialect = {
     return `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`;
   },
   pruneBatchSize: 5_000,
+  // A Galera node answers before it has applied what other nodes committed: a session written
+  // through one node and read at once through another would be stale, a logout undone.
+  // wsrep_sync_wait=1 makes the read wait for them; SET STATEMENT keeps it one statement. MySQL
+  // and MariaDB without wsrep refuse the probe, and reads stay plain.
+  causalReads: {
+    probe: 'SELECT @@global.wsrep_on AS w',
+    causal: (select) => `SET STATEMENT wsrep_sync_wait=1 FOR ${select}`,
+  },
 };
