@@ -48,6 +48,12 @@ const MAX_ATTEMPTS = 3;
  */
 const MULTI_PRIMARY_ATTEMPTS = 6;
 
+/**
+ * Prune batches in a row that may lose to another pruner (on a multi-primary cluster, a batch whose
+ * rows another node deleted first fails certification as a deadlock) before the prune gives up.
+ */
+const MAX_PRUNE_CONFLICTS = 20;
+
 const MIN_PRUNE_BATCH = 500;
 const MAX_PRUNE_BATCH = 80_000;
 
@@ -412,10 +418,22 @@ export class SequelizeSessionStore extends Store {
     const batch = (sql: string) => this.#deadline('prune', this.#query('prune', sql, bind, WRITE));
     if (this.#sql.pruneBatch(this.#pruneSize) === undefined) return affectedRows(await batch(this.#sql.pruneAll));
     let total = 0;
+    let conflicts = 0;
     for (;;) {
       const size = this.#pruneSize;
       const started = performance.now();
-      const removed = affectedRows(await batch(this.#sql.pruneBatch(size)!));
+      let removed: number;
+      try {
+        removed = affectedRows(await batch(this.#sql.pruneBatch(size)!));
+        conflicts = 0;
+      } catch (error) {
+        // The batch removed nothing, and the rows it lost on were another pruner's: go on with the rest.
+        if (++conflicts < MAX_PRUNE_CONFLICTS && error instanceof DatabaseError && isRetryable({ code: error.driverCode })) {
+          await sleep(10 + Math.random() * 50);
+          continue;
+        }
+        throw error;
+      }
       const took = performance.now() - started;
       total += removed;
       if (removed < size || this.#closed) break;
