@@ -2,7 +2,10 @@
 // is given, each with its own pool) and a store on each, driving sessions as express-session would.
 // The orchestrator (run.ts) forks it, sends it a config and commands over IPC, and gets figures back.
 import type { SessionData } from 'express-session';
-import { SequelizeSessionStore } from '../../src/store.js';
+import type { SequelizeSessionStore as Store } from '../../src/store.js';
+
+// SSS_CLUSTER_STORE: another copy of src/store.ts, to show a scenario failing on an older version.
+const { SequelizeSessionStore } = require(process.env.SSS_CLUSTER_STORE ?? '../../src/store.js') as { SequelizeSessionStore: typeof Store };
 
 export interface Endpoint {
   host?: string;
@@ -74,7 +77,7 @@ function connect(config: AppConfig, endpoint: Endpoint, replica?: Endpoint): any
 
 let config: AppConfig;
 const sequelizes: Record<string, any> = {};
-const stores: Record<string, SequelizeSessionStore> = {};
+const stores: Record<string, Store> = {};
 const errors: ErrorRecord[] = [];
 let stopping = false;
 
