@@ -25,6 +25,8 @@ export interface AppConfig {
   table: string;
   operationTimeout?: number;
   poolMax?: number;
+  /** Passed to the driver (v6 `dialectOptions`; v7 takes them at the top level). */
+  dialectOptions?: Record<string, unknown>;
 }
 
 export interface ErrorRecord {
@@ -61,7 +63,8 @@ function connect(config: AppConfig, endpoint: Endpoint, replica?: Endpoint): any
       ? { storage: e.storage }
       : { host: e.host, port: e.port, database: e.database, [config.major === 'v6' ? 'username' : 'user']: config.dialect === 'postgres' ? 'postgres' : 'root', password: '' };
   const pool = { max: config.poolMax ?? 5, min: 0, acquire: 20_000, idle: 10_000 };
-  const common = { logging: false, pool, ...(replica ? { replication: { read: [side(replica)], write: side(endpoint) } } : side(endpoint)) };
+  const driver = config.dialectOptions ?? {};
+  const common = { logging: false, pool, ...(config.major === 'v6' ? { dialectOptions: driver } : driver), ...(replica ? { replication: { read: [side(replica)], write: side(endpoint) } } : side(endpoint)) };
   if (config.major === 'v6') {
     const { Sequelize } = require('sequelize') as typeof import('sequelize');
     return new Sequelize({ dialect: config.dialect, ...common } as never);

@@ -147,7 +147,7 @@ async function suite(setup: string, env: Record<string, string>): Promise<void> 
   const text = output.join('');
   const counts = (name: string) => Number(new RegExp(`^ℹ ${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   const summary = `${counts('tests')} tests, ${counts('pass')} pass, ${counts('fail')} fail, ${counts('skipped')} skipped, ${((Date.now() - startedAt) / 1000).toFixed(0)} s`;
-  const targetLines = text.split('\n').filter((line) => /^\s*\[v[67] \w+\]/.test(line) || /per target/i.test(line)).slice(-10);
+  const targetLines = text.split('\n').filter((line) => /^\s+v[67] \w+\s+\d+ passed/.test(line) || /^\s+other\s+\d+ passed/.test(line));
   if (targetLines.length) console.log(`      ${targetLines.join('\n      ')}`);
   check(`${setup}: the store suite passes (${env.SSS_ONLY})`, code === 0 && counts('fail') === 0 && counts('pass') > 0, summary);
   if (code !== 0) {
@@ -254,6 +254,18 @@ const scenarios: Record<string, () => Promise<void>> = {
     await pgc.query(primary.port, 'CREATE DATABASE sss_test');
     const bouncer = await pgc.startPgbouncer(primary.port);
     await suite('pgbouncer transaction mode', { SSS_PG_URL: `postgres://postgres@127.0.0.1:${bouncer.port}/sss_test`, SSS_ONLY: 'v6-postgres,v7-postgres' });
+
+    // A refusal that stays (a startup parameter pgbouncer does not pass on) is not transient.
+    const apps = await startApps(2, (i, major) => pgConfig(`refused${i}`, major, bouncer.port, { dialectOptions: { statement_timeout: 5_000 } }));
+    try {
+      await Promise.all(apps.map((app) => app.do({ cmd: 'first' })));
+      for (const { major, apps: group } of byMajor(apps)) {
+        const errors = errorsOf(group);
+        check(`pgbouncer ${major}: its permanent refusal (08P01) is not transient`, errors.length > 0 && errors.every((e) => e.code === '08P01' && !e.transient), describeErrors(errors));
+      }
+    } finally {
+      await exitApps(apps);
+    }
   },
 
   async 'maria-replica'() {
