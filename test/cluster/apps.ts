@@ -4,6 +4,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { AppConfig, Command, ErrorRecord } from './app.js';
 
+const apps = new Set<App>();
+
 export class App {
   readonly config: AppConfig;
   readonly errors: ErrorRecord[] = [];
@@ -14,6 +16,7 @@ export class App {
   constructor(config: AppConfig) {
     this.config = config;
     this.#child = fork(join(__dirname, 'app.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('error', () => {});
     this.#child.on('message', (message: { seq: number; reply?: unknown; errors?: ErrorRecord[]; fatal?: string }) => {
       this.errors.push(...(message.errors ?? []));
       const pending = this.#pending.get(message.seq);
@@ -21,7 +24,9 @@ export class App {
       if (message.fatal) pending?.reject(new Error(`app ${config.id}: ${message.fatal}`));
       else pending?.resolve(message.reply);
     });
+    apps.add(this);
     this.#child.on('exit', () => {
+      apps.delete(this);
       for (const { reject } of this.#pending.values()) reject(new Error(`app ${config.id} exited`));
       this.#pending.clear();
     });
@@ -65,11 +70,16 @@ export class App {
 
 /** Starts `count` apps alternating v6 and v7, ready (connected lazily: nothing has run yet). */
 export async function startApps(count: number, make: (i: number, major: 'v6' | 'v7') => AppConfig): Promise<App[]> {
-  const apps = Array.from({ length: count }, (_, i) => new App(make(i, i % 2 === 0 ? 'v6' : 'v7')));
-  await Promise.all(apps.map((app) => app.start()));
-  return apps;
+  const started = Array.from({ length: count }, (_, i) => new App(make(i, i % 2 === 0 ? 'v6' : 'v7')));
+  await Promise.all(started.map((app) => app.start()));
+  return started;
 }
 
-export async function exitApps(apps: App[]): Promise<void> {
-  await Promise.all(apps.map((app) => app.exit()));
+export async function exitApps(list: App[]): Promise<void> {
+  await Promise.all(list.map((app) => app.exit()));
+}
+
+/** Every app process still running, whatever happened to the scenario that started it. */
+export async function exitAllApps(): Promise<void> {
+  await exitApps([...apps]);
 }

@@ -4,7 +4,7 @@
 // PID, also after a failure. The shared servers on 5432/3306 only get databases of our own (fleet).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { App, exitApps, startApps } from './apps.js';
+import { App, exitAllApps, exitApps, startApps } from './apps.js';
 import type { AppConfig, ErrorRecord } from './app.js';
 import * as maria from './mariadb.js';
 import * as patroni from './patroni.js';
@@ -432,6 +432,7 @@ async function main(): Promise<void> {
     } catch (error) {
       check(`${name}: ran to the end`, false, String((error as Error)?.stack ?? error).slice(0, 800));
     } finally {
+      await exitAllApps();
       await stopAll();
     }
     console.log(`  (${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
@@ -439,8 +440,8 @@ async function main(): Promise<void> {
   printRows();
   console.log(`\ntest:cluster: ${selected.length} scenario groups in ${elapsed()}, ${failures.length} failed check(s)`);
   for (const failure of failures) console.log(`  FAIL ${failure}`);
-  process.exitCode = failures.length === 0 ? 0 : 1;
-  clearTimeout(watchdog);
+  // Nothing may linger: every server is stopped already; a stray handle must not keep the run alive.
+  process.exit(failures.length === 0 ? 0 : 1);
 }
 
 function printRows(): void {
@@ -452,4 +453,8 @@ function printRows(): void {
   for (const row of all) console.log(keys.map((key, i) => String(row[key]).padEnd(widths[i]!)).join(' | '));
 }
 
-void main();
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await stopAll();
+  process.exit(1);
+});
