@@ -128,8 +128,6 @@ export async function startPgbouncer(backendPort: number): Promise<Bouncer> {
       'pool_mode = transaction',
       'max_client_conn = 500',
       'default_pool_size = 40',
-      // Sequelize and pg send these at startup; pgbouncer refuses unknown startup parameters otherwise.
-      'ignore_startup_parameters = extra_float_digits,options',
       // A database created a moment ago is tried again at once, not after 15 s.
       'server_login_retry = 1',
       `logfile = ${join(root, 'pgbouncer.log')}`,
