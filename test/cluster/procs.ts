@@ -135,6 +135,11 @@ export async function stopAll(): Promise<void> {
   dirs.clear();
 }
 
+/** Processes started here that are still alive (none, once stopAll() has run). */
+export function remaining(): string[] {
+  return [...running.values()].filter((tracked) => tracked.alive()).map((tracked) => `${tracked.name} (${tracked.pid})`);
+}
+
 /** Last resort on exit: SIGKILL whatever is still tracked (synchronous, as 'exit' handlers must be). */
 function killAllNow(): void {
   for (const tracked of running.values()) {

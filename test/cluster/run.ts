@@ -9,7 +9,7 @@ import type { AppConfig, ErrorRecord } from './app.js';
 import * as maria from './mariadb.js';
 import * as patroni from './patroni.js';
 import * as pgc from './postgres.js';
-import { installCleanup, kill, signal, sleep, stopAll, tempDir, waitFor } from './procs.js';
+import { installCleanup, kill, remaining, signal, sleep, stopAll, tempDir, waitFor } from './procs.js';
 import { Switch } from './switch.js';
 
 interface Row {
@@ -175,15 +175,17 @@ const scenarios: Record<string, () => Promise<void>> = {
     await pgc.query(primary.port, `ALTER SYSTEM SET synchronous_standby_names = '"pg-standby"'`);
     await pgc.query(primary.port, 'SELECT pg_reload_conf()');
     await waitFor('standby synchronous', async () => (await pgc.query(primary.port, "SELECT count(*)::int AS n FROM pg_stat_replication WHERE sync_state = 'sync'"))[0].n === 1, 20_000);
-    const hangApps = await startApps(2, (i, major) => pgConfig(`hang${i}`, major, primary.port, { operationTimeout: 1_500, poolMax: 3 }));
+    // Fewer writers than the pool holds: only connections kept by timed-out writes can starve the reads.
+    const hangApps = await startApps(2, (i, major) => pgConfig(`hang${i}`, major, primary.port, { operationTimeout: 1_500, poolMax: 5 }));
     try {
       await Promise.all(hangApps.map((app) => app.do({ cmd: 'first' })));
       await pgc.stopNode(standby);
       const stoppedAt = Date.now();
-      const results = await Promise.all(hangApps.map((app) => app.do({ cmd: 'hang', writers: 4, durationMs: 12_000, sid: `${app.config.id}-first` }, 60_000)));
+      const results = await Promise.all(hangApps.map((app) => app.do({ cmd: 'hang', writers: 2, durationMs: 12_000, sid: `${app.config.id}-first` }, 60_000)));
       for (const { major, apps: group } of byMajor(hangApps)) {
         const reads = group.flatMap((app) => results[hangApps.indexOf(app)].reads as Array<{ at: number; ok: boolean }>);
-        // By then every pooled connection would be held by a hung write, were they kept.
+        // By then (5 writes timed out after 1.5 s each, two at a time) every pooled connection would
+        // be held by a hung write, were they kept.
         const late = reads.filter((read) => read.at > stoppedAt + 6_000);
         const served = late.filter((read) => read.ok).length;
         const errors = errorsOf(group);
@@ -330,7 +332,7 @@ const scenarios: Record<string, () => Promise<void>> = {
       const expired = 30_000;
       await maria.query(ports[0]!, `INSERT INTO sss_test.pruned (sid, sess, expire) SELECT CONCAT('old-', seq), '{}', NOW() - INTERVAL 1 HOUR FROM sss_test.seq_1_to_${expired}`, 60_000);
       await waitFor('expired rows on every node', async () => {
-        for (const port of ports) if (Number((await maria.query(port, 'SELECT COUNT(*) AS n FROM sss_test.pruned'))[0].n) < expired + 3) return false;
+        for (const port of ports) if (Number((await maria.query(port, 'SELECT COUNT(*) AS n FROM sss_test.pruned WHERE expire < NOW()'))[0].n) < expired) return false;
         return true;
       }, 60_000);
       const results = await Promise.all(apps.map((app) => app.do<{ removed: number }>({ cmd: 'prune' }, 120_000)));
@@ -438,6 +440,8 @@ async function main(): Promise<void> {
     console.log(`  (${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   printRows();
+  const left = remaining();
+  check('every process the run started is stopped', left.length === 0, left.join(', '));
   console.log(`\ntest:cluster: ${selected.length} scenario groups in ${elapsed()}, ${failures.length} failed check(s)`);
   for (const failure of failures) console.log(`  FAIL ${failure}`);
   // Nothing may linger: every server is stopped already; a stray handle must not keep the run alive.
