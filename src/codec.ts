@@ -5,6 +5,8 @@
 import type { Sealer } from './crypto.js';
 import { InvalidInputError } from './errors.js';
 
+const QUOTE = 0x22;
+
 export interface Serializer {
   stringify(value: unknown): string;
   parse(text: string): unknown;
@@ -61,7 +63,9 @@ export function createCodec(options: {
       // JSON columns come back parsed from some drivers, as text from others. A parsed value is
       // copied: concurrent readers of one row each get a session of their own to mutate.
       let value: unknown = Buffer.isBuffer(stored) ? stored.toString('utf8') : typeof stored === 'object' ? structuredClone(stored) : stored;
-      if (json && typeof value === 'string') value = JSON.parse(value);
+      // A sealed session is a JSON string in a JSON column: drivers that parse JSON (pg) give back the
+      // bare envelope, drivers that return text give it quoted. Only the quoted form needs parsing.
+      if (json && typeof value === 'string' && !(sealer && value.charCodeAt(0) !== QUOTE)) value = JSON.parse(value);
       if (value === null) return undefined;
       if (sealer) {
         if (typeof value !== 'string') throw new TypeError('not sealed');

@@ -1,7 +1,8 @@
 /**
  * Turns what Sequelize throws into a {@link DatabaseError} whose message is safe to log. Sequelize's
  * errors carry the SQL's bound parameters (`parameters`, `fields`, `errors`), and some drivers quote
- * them in their message (MariaDB appends them; MySQL quotes a duplicate key): none of that is kept.
+ * them in their message (MariaDB appends them; MySQL quotes a duplicate key): none of that is kept,
+ * while the driver's own words and the names of tables and columns are.
  */
 import { DatabaseError } from './errors.js';
 
@@ -83,16 +84,61 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
-/** The first line of the driver's message, cut before any echo of the statement, with every bound text removed. */
+const REDACTED = '[redacted]';
+
+/** A letter, digit or underscore: what a token is made of. */
+const WORD = /[\p{L}\p{N}_]/u;
+
+const isWordAt = (text: string, index: number): boolean => index >= 0 && index < text.length && WORD.test(text[index]!);
+
+/** The texts a driver could echo of the bound values: strings, and numbers (MySQL binds times as ms). */
+function boundTexts(bound: readonly unknown[]): string[] {
+  const texts: string[] = [];
+  for (const value of bound) {
+    if (typeof value === 'string') {
+      if (value.length > 0) texts.push(value);
+    } else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') {
+      texts.push(String(value));
+    }
+  }
+  // Longest first: a value that contains another is removed whole.
+  return texts.sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of `value` that stands as a whole token (not inside a word) replaced. */
+function removeToken(text: string, value: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
+    if (at < from) continue;
+    const end = at + value.length;
+    // A value's own first or last character may be a word character only where the text's is not.
+    if ((isWordAt(value, 0) && isWordAt(text, at - 1)) || (isWordAt(value, value.length - 1) && isWordAt(text, end))) continue;
+    out += text.slice(from, at) + REDACTED;
+    from = end;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/** Shortest quoted prefix taken for a truncated echo of a bound value (MySQL cuts a duplicate key at 64). */
+const MIN_TRUNCATED_ECHO = 16;
+
+/**
+ * The driver's words with every bound value removed as a whole token, then cut to its first line,
+ * before any echo of the statement, and to 200 characters. Identifiers and the rest stay readable.
+ */
 function safeDetail(raw: RawError, bound: readonly unknown[]): string {
   const driverMessage = driverError(raw)?.message;
   let text = typeof driverMessage === 'string' ? driverMessage : typeof raw.message === 'string' ? raw.message : '';
+  const values = boundTexts(bound);
+  // Removal comes first: a cut could leave part of a value (its first line, its start) unmatched.
+  for (const value of values) if (text.includes(value)) text = removeToken(text, value);
+  // MySQL and MariaDB quote a long duplicate key cut short (and MariaDB adds "..."): the cut echo goes too.
+  text = text.replace(/'([^'\n]*)'/g, (quoted, inner: string) => {
+    const head = inner.endsWith('...') ? inner.slice(0, -3) : inner;
+    return head.length >= MIN_TRUNCATED_ECHO && values.some((value) => value.length > head.length && value.startsWith(head)) ? `'${REDACTED}'` : quoted;
+  });
   text = text.split('\n', 1)[0]!.split(/\bsql:/i, 1)[0]!.trim();
-  for (const value of bound) {
-    if (typeof value === 'string' && value.length > 0) text = text.split(value).join('[redacted]');
-  }
-  // MySQL quotes the offending value of a duplicate key; nothing else of the message matters there.
-  text = text.replace(/'[^']*'/g, (quoted) => (quoted.length > 2 ? "'[redacted]'" : quoted));
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 

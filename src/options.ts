@@ -163,6 +163,10 @@ function checkIdentifier(path: string, value: unknown, fallback: string): string
 
 /** Validates the public options and applies defaults. Throws a {@link ConfigurationError} naming the option. */
 export function resolveOptions(options: unknown): ResolvedOptions {
+  // No options at all is a missing instance, the one option without a default.
+  if (options === undefined || options === null) {
+    throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'Option `sequelize` (or `db`) is required: pass your Sequelize instance');
+  }
   if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
   for (const key of Object.keys(options)) {
     if (KNOWN.has(key)) continue;

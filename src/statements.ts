@@ -21,7 +21,10 @@ export interface Statements {
   readonly length: string;
   /** $1 new expiry, $2 now, $3 sid. Never touches an expired row or a destroy marker. */
   readonly touch: string;
-  /** The same, writing only when the stored expiry is before $4 (the `touchAfter` window). */
+  /**
+   * The same, writing only when it moves the stored expiry later by at least the `touchAfter` window
+   * (stored at or before $4) or moves it earlier (stored after $1): a shortened cookie always lands.
+   */
   readonly touchAfter: string;
   /** $1 the marker's expiry, then $2 now when the model has `updatedAt`, then the sid. */
   readonly destroy: string;
@@ -107,7 +110,7 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
     touch: `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} WHERE ${expire} > ${t('$2')} AND ${sid} = $3${young('$4')} AND ${live}`,
     touchAfter:
       `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} ` +
-      `WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND ${expire} < ${t('$4')}${young('$5')} AND ${live}`,
+      `WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND (${expire} <= ${t('$4')} OR ${expire} > ${t('$1')})${young('$5')} AND ${live}`,
     destroy: updatedAt
       ? `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')}, ${updatedAt} = ${t('$2')} WHERE ${sid} = $3`
       : `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')} WHERE ${sid} = $2`,

@@ -108,7 +108,8 @@ export class SequelizeSessionStore extends Store {
   #isReady: boolean;
   #closed = false;
   #inFlight = 0;
-  #drained: (() => void) | undefined;
+  /** What every close() call waits on: settled once nothing is in flight and callers have their results. */
+  #drain: { promise: Promise<void>; resolve: () => void } | undefined;
   /** In-flight reads by key: concurrent gets of one session share a query. */
   readonly #gets = new Map<string, Promise<Row | undefined>>();
   /** In-flight touches by key, with the expiry they write. */
@@ -222,8 +223,13 @@ export class SequelizeSessionStore extends Store {
   close(callback?: Callback<void>): Promise<void> {
     this.#closed = true;
     this.#pruner.stop();
-    const drained = this.#inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
-    return settle(drained, callback);
+    if (this.#drain === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.#drain = { promise, resolve };
+      if (this.#inFlight === 0) this.#drained();
+    }
+    return settle(this.#drain.promise, callback);
   }
 
   // ---- request path ----
@@ -285,8 +291,12 @@ export class SequelizeSessionStore extends Store {
     }
     this.#gets.delete(key);
     return this.#track('set', async () => {
-      await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE);
-      if (this.#options.touchAfter > 0) this.#remember(key, expire);
+      const changed = affectedRows(await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE));
+      if (this.#options.touchAfter > 0) {
+        // An upsert a destroy marker held off (or that found the same values) leaves the row as it was.
+        if (changed > 0) this.#remember(key, expire);
+        else this.#known.delete(key);
+      }
     });
   }
 
@@ -303,6 +313,12 @@ export class SequelizeSessionStore extends Store {
     }
     if (typeof values !== 'object' || values === null) {
       throw new InvalidInputError('ERR_EXTRAS_FAILED', `Expected \`extras\` to return an object or nothing, got ${describe(values)}`);
+    }
+    if (typeof (values as { then?: unknown }).then === 'function') {
+      // Its columns would be filled after the row was written: refused rather than silently left empty.
+      // A rejection of it is nobody's to handle now; it must not crash the process as an unhandled one.
+      Promise.resolve(values).catch(() => {});
+      throw new InvalidInputError('ERR_EXTRAS_FAILED', '`extras` returned a Promise: it must be synchronous (compute the values before `set`); nothing was written');
     }
     const names = Object.keys(values);
     for (const name of names) {
@@ -345,23 +361,30 @@ export class SequelizeSessionStore extends Store {
       if (known !== undefined && !touchNeeded(known, expire, touchAfter)) return Promise.resolve();
     }
     const running = this.#touches.get(key);
-    if (running !== undefined && Math.abs(running.expire - expire) <= touchAfter) return running.promise;
+    // A running touch stands in only for one that would move the expiry no further: never for an earlier one.
+    if (running !== undefined && (expire === running.expire || (expire > running.expire && expire - running.expire < touchAfter))) {
+      return running.promise;
+    }
     this.#gets.delete(key);
     const promise = this.#track('touch', async () => {
-      try {
-        const time = this.#sql.time;
-        if (touchAfter > 0) {
-          const bind = this.#young([time(expire), time(now), key, time(expire - touchAfter)], now);
-          await this.#query('touch', this.#sql.touchAfter, bind, WRITE);
-          this.#remember(key, expire);
-        } else {
-          await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), WRITE);
-        }
-      } finally {
-        if (this.#touches.get(key)?.promise === promise) this.#touches.delete(key);
+      const time = this.#sql.time;
+      if (touchAfter > 0) {
+        const bind = this.#young([time(expire), time(now), key, time(expire - touchAfter)], now);
+        const changed = affectedRows(await this.#query('touch', this.#sql.touchAfter, bind, WRITE));
+        // A write that changed no row says nothing of what the row holds (inside the window, gone, destroyed).
+        if (changed > 0) this.#remember(key, expire);
+        else this.#known.delete(key);
+      } else {
+        await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), WRITE);
       }
     });
     this.#touches.set(key, { expire, promise });
+    // Leaves the map when its callers hear the outcome (a timeout included), not when a lost query
+    // ends: later touches must not share a rejection that is already stale.
+    const forget = () => {
+      if (this.#touches.get(key)?.promise === promise) this.#touches.delete(key);
+    };
+    promise.then(forget, forget);
     return promise;
   }
 
@@ -543,10 +566,17 @@ export class SequelizeSessionStore extends Store {
     const work = this.#isReady ? run() : this.#whenReady().then(run);
     const settled = bounded ? this.#deadline(operation, work) : work;
     return settled.finally(() => {
-      if (--this.#inFlight === 0 && this.#drained) {
-        this.#drained();
-        this.#drained = undefined;
-      }
+      if (--this.#inFlight === 0 && this.#drain !== undefined) this.#drained();
+    });
+  }
+
+  /**
+   * Settles close() on the next turn of the event loop, once the callers of the last operations
+   * (their awaits and callbacks, a microtask or two behind) have been handed their results.
+   */
+  #drained(): void {
+    setImmediate(() => {
+      if (this.#inFlight === 0) this.#drain?.resolve();
     });
   }
 
@@ -571,12 +601,14 @@ export class SequelizeSessionStore extends Store {
   }
 
   #whenReady(): Promise<void> {
-    this.#ready ??= this.#prepare().catch((error: unknown) => {
+    // Bounded like any operation: a creation lost to a frozen connection must not hold every later
+    // operation (and close()) for good; the one left hanging is abandoned.
+    const ready = (this.#ready ??= this.#deadline('sync', this.#prepare()).catch((error: unknown) => {
       // Not cached: the database may not be up yet, and the next operation tries again.
-      this.#ready = undefined;
+      if (this.#ready === ready) this.#ready = undefined;
       throw error;
-    });
-    return this.#ready;
+    }));
+    return ready;
   }
 
   async #query(operation: string, sql: string, bind: unknown[], type: string): Promise<unknown> {

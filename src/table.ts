@@ -7,10 +7,55 @@ interface QueryInterfaceLike {
   addIndex(table: unknown, fields: string[], options: { name: string }): Promise<unknown>;
 }
 
-const ALREADY_EXISTS = new Set(['42P07', 'ER_DUP_KEYNAME']);
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  message?: unknown;
+}
 
-/** Creates the table if missing (never altering an existing one) and makes sure `expire` is indexed. */
+/**
+ * What a creator meets when another one (another instance starting on the same empty database)
+ * created the same table or index a moment before: PostgreSQL's duplicate relation (and, for two
+ * concurrent CREATE TABLEs, a unique violation in its catalog), MySQL/MariaDB's existing table or
+ * key name, SQLite's "already exists".
+ */
+const ALREADY_EXISTS = new Set(['42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_DUP_KEYNAME', '1050', '1061']);
+
+/** Attempts of the whole creation when a concurrent creator got there first. */
+const MAX_ATTEMPTS = 3;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function createdMeanwhile(error: unknown): boolean {
+  const raw = (error ?? {}) as { cause?: unknown; parent?: DriverError } & DriverError;
+  // The driver's error: `cause` in v7 (whose `parent` getter is deprecated), `parent` in v6.
+  const driver = typeof raw.cause === 'object' && raw.cause !== null ? (raw.cause as DriverError) : raw.parent;
+  for (const candidate of [driver, raw]) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    if (ALREADY_EXISTS.has(String(candidate.code)) || ALREADY_EXISTS.has(String(candidate.errno))) return true;
+    if (/already exists/i.test(String(candidate.message))) return true;
+  }
+  return false;
+}
+
+/**
+ * Creates the table if missing (never altering an existing one) and makes sure `expire` is indexed.
+ * A concurrent creator's table or index counts as done: the check runs again and finds it.
+ */
 export async function ensureTable(compat: SequelizeCompat, session: SessionModel): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createOnce(compat, session);
+      return;
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !createdMeanwhile(error)) throw error;
+      // The other creator may still be adding the index: a short, jittered pause before looking again.
+      await sleep(attempt * (10 + Math.random() * 30));
+    }
+  }
+}
+
+async function createOnce(compat: SequelizeCompat, session: SessionModel): Promise<void> {
   await session.model.sync();
   // The created model declares its index; a user's model may not, and pruning needs one.
   if (session.created) return;
@@ -20,11 +65,5 @@ export async function ensureTable(compat: SequelizeCompat, session: SessionModel
   const indexes = await queryInterface.showIndex(table);
   if (indexes.some((index) => index.fields?.[0]?.attribute === expire)) return;
   const name = `${compat.tableNameOf(session.model)}_${expire}`.slice(0, 60);
-  try {
-    await queryInterface.addIndex(table, [expire], { name });
-  } catch (error) {
-    // Another instance created it meanwhile.
-    const parent = (error as { parent?: { code?: string; message?: string } }).parent;
-    if (!(ALREADY_EXISTS.has(String(parent?.code)) || /already exists/i.test(String(parent?.message)))) throw error;
-  }
+  await queryInterface.addIndex(table, [expire], { name });
 }

@@ -518,8 +518,8 @@ for (const target of targets()) {
         assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, columns: { data: 'x' } } as never), 'ERR_INVALID_OPTION').message, /columns\.data/);
       });
 
-      it('options that are not an object', () => {
-        throwsWithCode(() => new (SequelizeSessionStore as any)(), 'ERR_INVALID_OPTION');
+      it('options that are not an object (none at all: the instance is what is missing)', () => {
+        throwsWithCode(() => new (SequelizeSessionStore as any)(), 'ERR_INVALID_SEQUELIZE');
         throwsWithCode(() => new (SequelizeSessionStore as any)('sqlite://x'), 'ERR_INVALID_OPTION');
       });
     });

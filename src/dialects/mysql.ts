@@ -38,7 +38,9 @@ export const mysql: Dialect = {
     // ON DUPLICATE KEY UPDATE has no WHERE: each assignment carries the condition instead. MySQL
     // applies them left to right, each seeing the ones before: `sess` goes first, so once it is
     // replaced the condition holds for the rest too, and while a marker stands it holds for none.
-    const condition = `${live(shape)} OR ${shape.expire} <= ${now}`;
+    // The sid guard: ON DUPLICATE KEY fires on any unique key, and a user's unique extra column
+    // (a userId, say) colliding with another session's row must not overwrite that session.
+    const condition = `${shape.sid} = VALUES(${shape.sid}) AND (${live(shape)} OR ${shape.expire} <= ${now})`;
     const updated = columns.filter((column) => !keep.has(column));
     const ordered = [shape.sess, ...updated.filter((column) => column !== shape.sess)];
     const updates = ordered.map((column) => `${column} = IF(${condition}, VALUES(${column}), ${column})`);
