@@ -3,7 +3,7 @@
  * once at construction, and the quoted table shape the statements are built from.
  */
 import { ConfigurationError } from './errors.js';
-import type { Dialect, TableShape } from './dialects/index.js';
+import type { Dialect, ExpireForm, TableShape } from './dialects/index.js';
 import { UNSAFE_IDENTIFIER, type ResolvedOptions } from './options.js';
 import type { AttributeInfo, ModelInfo, ModelLike, SequelizeCompat, SequelizeLike } from './sequelize-compat.js';
 
@@ -21,10 +21,19 @@ export interface SessionModel {
   readonly maxSidLength: number;
   /** Attribute names of the sid/sess/expire columns, which `extras` may not set. */
   readonly reserved: ReadonlySet<string>;
-  /** Whether the store created the model (and so declared its index). */
+  /** Whether the store created the model and declared its index (on the default table). */
   readonly created: boolean;
   /** The column name of `expire`, unquoted. */
   readonly expireColumn: string;
+  /** How `expire` is written and read when it is not the dialect's own timestamp. */
+  readonly expireForm: ExpireForm | undefined;
+  /** Whether the model describes an existing table the store read (SPEC §2.5), which it never creates. */
+  readonly adopted: boolean;
+}
+
+/** The destroy marker of a text `sess`: JSON `null` in a table another store may read, which every peer reads as no session. */
+export function textMarkerOf(dialect: Dialect, options: ResolvedOptions): string {
+  return options.shared && dialect.textMarker === '' ? 'null' : dialect.textMarker;
 }
 
 function defineDefaultModel(sequelize: SequelizeLike, compat: SequelizeCompat, dialect: Dialect, options: ResolvedOptions): ModelLike {
@@ -46,7 +55,10 @@ function defineDefaultModel(sequelize: SequelizeLike, compat: SequelizeCompat, d
       tableName,
       // expiration.absolute needs to know when each session began: a `created` column then.
       ...(options.absolute === undefined ? { timestamps: false } : { timestamps: true, createdAt: 'created', updatedAt: false }),
-      indexes: [{ name: `${tableName}_expire`, fields: [columns.expire] }],
+      // A table named in the options may be another store's, with an index of its own: this model
+      // then declares none, so that an application's sequelize.sync() adds no second one; the
+      // store adds it only where missing.
+      indexes: options.shared ? [] : [{ name: `${tableName}_expire`, fields: [columns.expire] }],
     },
   );
 }
@@ -114,6 +126,7 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
     sess: compat.quoteIdentifier(sess.column),
     expire: compat.quoteIdentifier(expire.column),
     sessKind: sess.type === 'JSON' || sess.type === 'JSONB' ? 'json' : 'text',
+    textMarker: textMarkerOf(dialect, options),
   });
   return Object.freeze({
     model,
@@ -121,7 +134,9 @@ export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, 
     shape,
     maxSidLength: sid.type === 'STRING' || sid.type === 'CHAR' ? (options.model ? (sid.length ?? 255) : 255) : options.model ? 10_000 : 255,
     reserved: new Set([sid.name, sess.name, expire.name]),
-    created: options.model === undefined,
+    created: options.model === undefined && !options.shared,
     expireColumn: expire.column,
+    expireForm: undefined,
+    adopted: false,
   });
 }

@@ -1,5 +1,6 @@
 import type { SessionData } from 'express-session';
 import { ConfigurationError, invalidOption } from './errors.js';
+import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 import type { ModelLike, SequelizeLike } from './sequelize-compat.js';
 
 /** Values for columns other than sid/sess/expire, by attribute name. */
@@ -21,7 +22,15 @@ export interface SequelizeSessionStoreOptions {
    */
   model?: ModelLike;
   /**
-   * The table of the created model.
+   * The table of another session store, by that store's package name: its table and column names.
+   * `tableName` and `columns` given beside it override the preset's.
+   * @example new SequelizeSessionStore({ sequelize, preset: 'connect-pg-simple' })
+   */
+  preset?: PresetName;
+  /**
+   * The table of the created model. When it exists and no `model` is given, the store reads its
+   * columns once, before the first operation, and adapts to them (JSON or text `sess`, `expire` as a
+   * timestamp or as seconds since the epoch, Sequelize timestamps filled).
    * @default 'express_session'
    */
   tableName?: string;
@@ -103,6 +112,12 @@ export interface ResolvedOptions {
   readonly model: ModelLike | undefined;
   readonly tableName: string;
   readonly columns: { readonly sid: string; readonly sess: string; readonly expire: string };
+  readonly preset: PresetName | undefined;
+  /**
+   * Whether the options name a table that another store may share (a preset, a table name or
+   * column names): a destroy then leaves a marker every peer reads as no session.
+   */
+  readonly shared: boolean;
   readonly extras: SequelizeSessionStoreOptions['extras'];
   readonly pruneInterval: number;
   readonly life: number;
@@ -118,7 +133,7 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set([
-  'sequelize', 'db', 'model', 'tableName', 'columns', 'extras', 'expiration', 'disableTouch',
+  'sequelize', 'db', 'model', 'preset', 'tableName', 'columns', 'extras', 'expiration', 'disableTouch',
   'touchAfter', 'serializer', 'createTable', 'maxSessionBytes', 'hashSids', 'encryption', 'operationTimeout',
 ]);
 
@@ -179,6 +194,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   // The instance itself is checked by the compat layer, which knows what a Sequelize looks like.
   const sequelize = (options.sequelize ?? options.db) as SequelizeLike;
 
+  const preset = options.preset;
+  if (preset !== undefined && !(typeof preset === 'string' && Object.hasOwn(PRESETS, preset))) {
+    throw invalidOption('preset', `one of ${PRESET_NAMES.map((name) => `'${name}'`).join(', ')}`, preset);
+  }
+  const layout = preset === undefined ? undefined : PRESETS[preset as PresetName];
   const columns = options.columns ?? {};
   if (!isPlainObject(columns)) throw invalidOption('columns', 'an object like { sid, sess, expire }', columns);
   for (const key of Object.keys(columns)) {
@@ -235,12 +255,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   return Object.freeze({
     sequelize,
     model,
-    tableName: checkIdentifier('tableName', options.tableName, 'express_session'),
+    tableName: checkIdentifier('tableName', options.tableName, layout?.tableName ?? 'express_session'),
     columns: Object.freeze({
-      sid: checkIdentifier('columns.sid', columns.sid, 'sid'),
-      sess: checkIdentifier('columns.sess', columns.sess, 'sess'),
-      expire: checkIdentifier('columns.expire', columns.expire, 'expire'),
+      sid: checkIdentifier('columns.sid', columns.sid, layout?.columns.sid ?? 'sid'),
+      sess: checkIdentifier('columns.sess', columns.sess, layout?.columns.sess ?? 'sess'),
+      expire: checkIdentifier('columns.expire', columns.expire, layout?.columns.expire ?? 'expire'),
     }),
+    preset: preset as PresetName | undefined,
+    shared: preset !== undefined || options.tableName !== undefined || Object.keys(columns).length > 0,
     extras: options.extras as SequelizeSessionStoreOptions['extras'],
     pruneInterval: interval === false ? 0 : interval,
     life,

@@ -40,6 +40,8 @@ export interface Statements {
   upsert(extraAttributes: readonly string[]): string;
   /** The bind values of a time, in the form the dialect compares right. */
   time(ms: number): unknown;
+  /** The SQL of a bound time where it is written to or compared with `expire`, in that column's form. */
+  expireTime(placeholder: string): string;
   /** For destroyWhere: the condition `column = $i` of an extra attribute, or undefined when it is unknown. */
   column(attribute: string): { quoted: string; isDate: boolean } | undefined;
   readonly shape: TableShape;
@@ -56,8 +58,12 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
   const { shape, info } = model;
   const { table, sid, sess, expire } = shape;
   const t = (placeholder: string) => dialect.time(placeholder);
+  // `expire` may hold another form than the dialect's timestamp (seconds, local time): its own conversion.
+  const form = model.expireForm;
+  const te = form ? (placeholder: string) => form.write(placeholder) : t;
+  const e = form ? form.read(expire) : expire;
   const live = dialect.live(shape);
-  const marker = shape.sessKind === 'json' ? dialect.jsonMarker : dialect.textMarker;
+  const marker = shape.sessKind === 'json' ? dialect.jsonMarker : shape.textMarker;
   const markerLiteral = `'${marker}'`;
   const createdAt = info.createdAt === undefined ? undefined : quote(info.createdAt);
   const updatedAt = info.updatedAt === undefined ? undefined : quote(info.updatedAt);
@@ -75,14 +81,15 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
     // Bind order: $1 sid, $2 sess, $3 expire, then the extras in the order given, then now; the
     // timestamps columns come last so that placeholders first appear in ascending order.
     const columns = [sid, sess, expire];
-    const values = ['$1', '$2', t('$3')];
+    const values = ['$1', '$2', te('$3')];
     const keep = new Set([sid]);
     extraAttributes.forEach((name, i) => {
       const attribute = info.attributes.get(name)!;
       columns.push(quote(attribute.column));
       values.push(dateColumns.has(name) ? t(`$${i + 4}`) : `$${i + 4}`);
     });
-    const now = t(`$${extraAttributes.length + 4}`);
+    const nowPlaceholder = `$${extraAttributes.length + 4}`;
+    const now = t(nowPlaceholder);
     if (createdAt) {
       columns.push(createdAt);
       values.push(now);
@@ -92,35 +99,36 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
       columns.push(updatedAt);
       values.push(now);
     }
-    sql = dialect.upsert(shape, { columns, values, keep, now });
+    sql = dialect.upsert(shape, { columns, values, keep, now: te(nowPlaceholder) });
     upserts.set(key, sql);
     return sql;
   }
 
   const pruneBatches = new Map<number, string | undefined>();
   const pruneBatch = (limit: number) => {
-    if (!pruneBatches.has(limit)) pruneBatches.set(limit, dialect.pruneBatch(shape, t('$1'), limit));
+    if (!pruneBatches.has(limit)) pruneBatches.set(limit, dialect.pruneBatch(shape, te('$1'), limit));
     return pruneBatches.get(limit);
   };
   return Object.freeze({
-    get: `SELECT ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${sid} = $1 AND ${expire} > ${t('$2')}${young('$3')}`,
-    all: `SELECT ${sid} AS k, ${sess} AS s, ${expire} AS e FROM ${table} WHERE ${expire} > ${t('$1')}${young('$2')}`,
-    length: `SELECT ${dialect.count} AS n FROM ${table} WHERE ${expire} > ${t('$1')}${young('$2')} AND ${live}`,
+    get: `SELECT ${sess} AS s, ${e} AS e FROM ${table} WHERE ${sid} = $1 AND ${expire} > ${te('$2')}${young('$3')}`,
+    all: `SELECT ${sid} AS k, ${sess} AS s, ${e} AS e FROM ${table} WHERE ${expire} > ${te('$1')}${young('$2')}`,
+    length: `SELECT ${dialect.count} AS n FROM ${table} WHERE ${expire} > ${te('$1')}${young('$2')} AND ${live}`,
     // Placeholders appear in the text in ascending order: v7's SQLite binds an array by order of appearance.
-    touch: `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} WHERE ${expire} > ${t('$2')} AND ${sid} = $3${young('$4')} AND ${live}`,
+    touch: `UPDATE ${table} SET ${expire} = ${te('$1')}${touchedAt} WHERE ${expire} > ${te('$2')} AND ${sid} = $3${young('$4')} AND ${live}`,
     touchAfter:
-      `UPDATE ${table} SET ${expire} = ${t('$1')}${touchedAt} ` +
-      `WHERE ${expire} > ${t('$2')} AND ${sid} = $3 AND (${expire} <= ${t('$4')} OR ${expire} > ${t('$1')})${young('$5')} AND ${live}`,
+      `UPDATE ${table} SET ${expire} = ${te('$1')}${touchedAt} ` +
+      `WHERE ${expire} > ${te('$2')} AND ${sid} = $3 AND (${expire} <= ${te('$4')} OR ${expire} > ${te('$1')})${young('$5')} AND ${live}`,
     destroy: updatedAt
-      ? `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')}, ${updatedAt} = ${t('$2')} WHERE ${sid} = $3`
-      : `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${t('$1')} WHERE ${sid} = $2`,
+      ? `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${te('$1')}, ${updatedAt} = ${t('$2')} WHERE ${sid} = $3`
+      : `UPDATE ${table} SET ${sess} = ${markerLiteral}, ${expire} = ${te('$1')} WHERE ${sid} = $2`,
     clear: `DELETE FROM ${table}`,
-    pruneAll: `DELETE FROM ${table} WHERE ${expire} < ${t('$1')}`,
+    pruneAll: `DELETE FROM ${table} WHERE ${expire} < ${te('$1')}`,
     pruneBatch,
     markerLiteral,
     live,
     upsert,
     time: (ms: number) => dialect.timeValue(ms),
+    expireTime: te,
     column(attribute: string) {
       const found = info.attributes.get(attribute);
       if (!found || model.reserved.has(attribute) || UNSAFE_IDENTIFIER.test(found.column)) return undefined;

@@ -10,6 +10,7 @@ import { settle, type Callback } from './callback.js';
 import { createCodec, type Codec } from './codec.js';
 import { createSealer, sidHasher, type SidKey } from './crypto.js';
 import { isRetryable, toDatabaseError } from './database-errors.js';
+import { adoptTable } from './adopt.js';
 import { dialectFor, type Dialect } from './dialects/index.js';
 import {
   ConfigurationError,
@@ -91,17 +92,20 @@ const WRITE = 'BULKUPDATE';
 export class SequelizeSessionStore extends Store {
   readonly #options: ResolvedOptions;
   readonly #compat: SequelizeCompat;
-  readonly #model: SessionModel;
-  readonly #sql: Statements;
-  readonly #codec: Codec;
+  readonly #dialect: Dialect;
+  // Replaced once, when the table turns out to exist with another layout (SPEC §2.5).
+  #model!: SessionModel;
+  #sql!: Statements;
+  #codec!: Codec;
+  /** Without a model of the user's: the table's columns are still to be read, before the first operation. */
+  #adopting: boolean;
   readonly #pruner: Pruner;
   /** The sid column's key for a session id: the id, or its digest with `hashSids`. */
   readonly #key: SidKey;
   /** With `expiration.absolute`, the oldest creation time still valid, appended to a read's or touch's bind. */
   readonly #cutoff: ((now: number) => unknown) | undefined;
-  readonly #dialect: Dialect;
   /** The get statement: plain, or one that waits for other nodes' writes (Galera), known at readiness. */
-  #getSql: string;
+  #getSql!: string;
   #maxAttempts = MAX_ATTEMPTS;
   /** Settles once the table exists and the server is known; reset after a failure so the next operation tries again. */
   #ready: Promise<void> | undefined;
@@ -133,23 +137,16 @@ export class SequelizeSessionStore extends Store {
         `Dialect ${describe(this.#compat.rawDialect)} is not supported: the store needs a single-statement upsert`,
       );
     }
-    this.#model = resolveModel(sequelize, this.#compat, dialect, this.#options);
+    this.#dialect = dialect;
+    this.#install(resolveModel(sequelize, this.#compat, dialect, this.#options));
     const { absolute } = this.#options;
-    this.#sql = buildStatements(dialect, this.#model, this.#compat.quoteIdentifier, absolute !== undefined);
-    const json = this.#model.shape.sessKind === 'json';
-    this.#codec = createCodec({
-      serializer: json ? JSON : this.#options.serializer,
-      json,
-      maxBytes: this.#options.maxSessionBytes,
-      marker: json ? dialect.jsonMarker : dialect.textMarker,
-      sealer: createSealer(this.#options.encryption),
-    });
     this.#key = sidHasher(this.#options.hashSids) ?? ((sid) => sid);
     const time = this.#sql.time;
     this.#cutoff = absolute === undefined ? undefined : (now) => time(now - absolute);
-    this.#dialect = dialect;
-    this.#getSql = this.#sql.get;
-    this.#isReady = !this.#options.createTable && dialect.causalReads === undefined;
+    // The default table is this store's own; a table named in the options may be another store's.
+    this.#adopting = this.#options.model === undefined && this.#options.shared;
+    // Readiness also asks a MySQL/MariaDB server whether it is a Galera node.
+    this.#isReady = !this.#options.createTable && !this.#adopting && dialect.causalReads === undefined;
     this.#pruneSize = dialect.pruneBatchSize;
     this.#pruner = new Pruner(
       this.#options.pruneInterval,
@@ -159,7 +156,22 @@ export class SequelizeSessionStore extends Store {
     this.#pruner.start();
   }
 
-  /** The Sequelize model holding the sessions. */
+  /** Builds the statements and the codec of a model: at construction, and again for an adopted table. */
+  #install(model: SessionModel): void {
+    this.#model = model;
+    this.#sql = buildStatements(this.#dialect, model, this.#compat.quoteIdentifier, this.#options.absolute !== undefined);
+    this.#getSql = this.#sql.get;
+    const json = model.shape.sessKind === 'json';
+    this.#codec = createCodec({
+      serializer: json ? JSON : this.#options.serializer,
+      json,
+      maxBytes: this.#options.maxSessionBytes,
+      marker: json ? this.#dialect.jsonMarker : model.shape.textMarker,
+      sealer: createSealer(this.#options.encryption),
+    });
+  }
+
+  /** The Sequelize model holding the sessions (until the first operation, the one created for a missing table). */
   get model(): ModelLike {
     return this.#model.model;
   }
@@ -214,9 +226,10 @@ export class SequelizeSessionStore extends Store {
 
   /** Creates the table and the index on `expire` if missing; idempotent. */
   sync(callback?: Callback<void>): Promise<void> {
-    // Before the first operation, making the table ready is the sync itself, unless readiness does not create it.
+    // Before the first operation, making the table ready is the sync itself, unless readiness
+    // only reads the table (an adopted one with createTable off).
     const again = this.#isReady || !this.#options.createTable;
-    return settle(this.#track('sync', () => (again ? this.#sync() : Promise.resolve())), callback);
+    return settle(this.#track('sync', () => (again ? this.#sync(true) : Promise.resolve())), callback);
   }
 
   /** Stops the prune timer and waits for operations in flight. The Sequelize instance stays open. */
@@ -237,6 +250,8 @@ export class SequelizeSessionStore extends Store {
   #get(sid: string): Promise<SessionData | null> {
     const problem = this.#check('get', sid);
     if (problem) return problem;
+    // The statements, the codec and the longest sid depend on the table, read before the first operation.
+    if (this.#adopting) return this.#track('get', () => this.#get(sid));
     // A sid the table could not hold was never stored.
     if (!this.#storable(sid)) return Promise.resolve(null);
     const key = this.#key(sid);
@@ -265,6 +280,7 @@ export class SequelizeSessionStore extends Store {
   #set(sid: string, session: SessionData): Promise<void> {
     const problem = this.#check('set', sid);
     if (problem) return problem;
+    if (this.#adopting) return this.#track('set', () => this.#set(sid, session));
     let bind: unknown[];
     let extraAttributes: string[];
     const now = Date.now();
@@ -348,6 +364,7 @@ export class SequelizeSessionStore extends Store {
   #touch(sid: string, session: SessionData): Promise<void> {
     const problem = this.#check('touch', sid);
     if (problem) return problem;
+    if (this.#adopting) return this.#track('touch', () => this.#touch(sid, session));
     if (this.#options.disableTouch || !this.#storable(sid)) return Promise.resolve();
     if (typeof session !== 'object' || session === null) {
       return Promise.reject(new InvalidInputError('ERR_INVALID_SESSION', `Expected the session to be an object, got ${describe(session)}`));
@@ -391,6 +408,7 @@ export class SequelizeSessionStore extends Store {
   #destroy(sid: string): Promise<void> {
     const problem = this.#check('destroy', sid);
     if (problem) return problem;
+    if (this.#adopting) return this.#track('destroy', () => this.#destroy(sid));
     if (!this.#storable(sid)) return Promise.resolve();
     const key = this.#key(sid);
     this.#gets.delete(key);
@@ -483,7 +501,7 @@ export class SequelizeSessionStore extends Store {
     const now = Date.now();
     const bind: unknown[] = [this.#sql.time(now + MARKER_LIFE_MS), this.#sql.time(now)];
     const time = (placeholder: string) => this.#sql.dialect.time(placeholder);
-    const conditions: string[] = [`${this.#sql.shape.expire} > ${time('$2')}`, this.#sql.live];
+    const conditions: string[] = [`${this.#sql.shape.expire} > ${this.#sql.expireTime('$2')}`, this.#sql.live];
     for (const [name, value] of Object.entries(where)) {
       const column = this.#sql.column(name);
       if (column === undefined) {
@@ -507,22 +525,34 @@ export class SequelizeSessionStore extends Store {
     }
     const { table, sess, expire } = this.#sql.shape;
     const touched = this.#sql.setsUpdatedAt ? `, ${this.#compat.quoteIdentifier(this.#model.info.updatedAt!)} = ${time('$2')}` : '';
-    const sql = `UPDATE ${table} SET ${sess} = ${this.#sql.markerLiteral}, ${expire} = ${time('$1')}${touched} WHERE ${conditions.join(' AND ')}`;
+    const sql = `UPDATE ${table} SET ${sess} = ${this.#sql.markerLiteral}, ${expire} = ${this.#sql.expireTime('$1')}${touched} WHERE ${conditions.join(' AND ')}`;
     this.#forgetAll();
     return affectedRows(await this.#query('destroyWhere', sql, bind, WRITE));
   }
 
-  async #sync(): Promise<void> {
+  /** Reads the table when it may be another store's, then creates it (`create`) if missing. */
+  async #sync(create: boolean): Promise<void> {
     try {
-      await ensureTable(this.#compat, this.#model);
+      if (this.#adopting) {
+        const { sequelize } = this.#options;
+        const adopted = await adoptTable(sequelize, this.#compat, this.#dialect, this.#options, this.#model);
+        // No such table: the created model stands, and makes it below.
+        if (adopted) this.#install(adopted);
+        this.#adopting = false;
+      }
+      if (create) await ensureTable(this.#compat, this.#model);
     } catch (error) {
+      if (error instanceof SessionStoreError) throw error;
       throw toDatabaseError('sync', error, []);
     }
   }
 
-  /** Before the first operation: the table when the store creates it, and whether reads must wait for other nodes. */
+  /**
+   * Before the first operation: the table (read when it may be another store's, created when the
+   * store creates it), and whether reads must wait for other nodes.
+   */
   async #prepare(): Promise<void> {
-    if (this.#options.createTable) await this.#sync();
+    await this.#sync(this.#options.createTable);
     const causal = this.#dialect.causalReads;
     if (causal !== undefined) {
       try {

@@ -56,8 +56,9 @@ export async function ensureTable(compat: SequelizeCompat, session: SessionModel
 }
 
 async function createOnce(compat: SequelizeCompat, session: SessionModel): Promise<void> {
-  await session.model.sync();
-  // The created model declares its index; a user's model may not, and pruning needs one.
+  // An adopted table exists as another store made it: only its index may be missing.
+  if (!session.adopted) await session.model.sync();
+  // The created model declares its index; a user's model or an adopted table may not, and pruning needs one.
   if (session.created) return;
   const queryInterface = compat.queryInterface as QueryInterfaceLike;
   const table = compat.tableOf(session.model);

@@ -13,6 +13,18 @@ export interface TableShape {
   readonly expire: string;
   /** JSON/JSONB `sess` columns hold JSON; TEXT/STRING ones hold the serializer's text. */
   readonly sessKind: 'text' | 'json';
+  /** The `sess` value of a destroy marker in a text column: the dialect's, or `null` in a table shared with another store. */
+  readonly textMarker: string;
+}
+
+/**
+ * How an `expire` column that is not the dialect's own timestamp is written and read: `write`
+ * turns a bound time (the dialect's {@link Dialect.timeValue}) into the column's form, `read`
+ * turns the column back into a timestamp the driver returns like any other.
+ */
+export interface ExpireForm {
+  write(placeholder: string): string;
+  read(column: string): string;
 }
 
 /** One `set`: the columns written (quoted) with their value expressions, and the ones a conflict keeps. */
@@ -67,6 +79,12 @@ export interface Dialect {
    * of a read that waits for them, still one statement.
    */
   readonly causalReads?: CausalReads;
+  /** `expire` as whole seconds since the epoch (an integer column); undefined where not supported. */
+  readonly epochSeconds?: ExpireForm;
+  /** `expire` as a timestamp without time zone holding wall-clock time in `zone` (PostgreSQL). */
+  localTime?(zone: string): ExpireForm;
+  /** `expire` as ISO 8601 text with a `T` and a `Z`, as knex writes it (SQLite compares dates as text). */
+  readonly isoText?: ExpireForm;
 }
 
 export interface CausalReads {
@@ -78,7 +96,7 @@ export interface CausalReads {
 /** The condition shared by most dialects: a text marker is the empty string, a JSON one is `null`. */
 export function defaultLive(shape: TableShape, qualifier?: string): string {
   const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
-  return shape.sessKind === 'json' ? `${column} IS NOT NULL AND ${column} <> 'null'` : `${column} <> ''`;
+  return shape.sessKind === 'json' ? `${column} IS NOT NULL AND ${column} <> 'null'` : `${column} <> '${shape.textMarker}'`;
 }
 
 export const identity = (placeholder: string): string => placeholder;

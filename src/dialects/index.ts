@@ -5,7 +5,7 @@ import { mysql } from './mysql.js';
 import { postgres } from './postgres.js';
 import { sqlite } from './sqlite.js';
 
-export type { Dialect, TableShape, UpsertShape } from './dialect.js';
+export type { Dialect, ExpireForm, TableShape, UpsertShape } from './dialect.js';
 
 const DIALECTS: Partial<Record<DialectName, Dialect>> = {
   postgres, sqlite, mysql, mariadb: mysql, mssql, db2, ibmi: db2, oracle, snowflake,

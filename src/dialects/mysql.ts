@@ -6,7 +6,7 @@ const LAST_UNIX_MS = 2_147_483_647_000;
 const live = (shape: TableShape, qualifier?: string) => {
   const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
   // MariaDB's JSON is LONGTEXT and MySQL's is binary JSON: JSON_TYPE reads both.
-  return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> ''`;
+  return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> '${shape.textMarker}'`;
 };
 
 /** MySQL and MariaDB (either server, through the mysql or mariadb dialect). */
@@ -53,6 +53,11 @@ export const mysql: Dialect = {
     return `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`;
   },
   pruneBatchSize: 5_000,
+  // express-mysql-session's `expires int unsigned`, which it rounds to the nearest second.
+  epochSeconds: {
+    write: (placeholder) => `ROUND(CAST(${placeholder} AS DECIMAL(20,0)) / 1000)`,
+    read: (column) => `IF(${column} < 2147483647, FROM_UNIXTIME(${column}), DATE_ADD(FROM_UNIXTIME(0), INTERVAL ${column} SECOND))`,
+  },
   // A Galera node answers before it has applied what other nodes committed: a session written
   // through one node and read at once through another would be stale, a logout undone.
   // wsrep_sync_wait=1 makes the read wait for them; SET STATEMENT keeps it one statement. MySQL

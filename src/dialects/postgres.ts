@@ -13,7 +13,7 @@ export const postgres: Dialect = {
   live(shape, qualifier) {
     const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
     // A cast to text works for json (which has no equality) as well as jsonb.
-    return shape.sessKind === 'json' ? `${column}::text <> 'null'` : `${column} <> ''`;
+    return shape.sessKind === 'json' ? `${column}::text <> 'null'` : `${column} <> '${shape.textMarker}'`;
   },
   upsert(shape, { columns, values, keep, now }) {
     const updates = columns.filter((column) => !keep.has(column)).map((column) => `${column} = EXCLUDED.${column}`);
@@ -33,4 +33,15 @@ export const postgres: Dialect = {
     );
   },
   pruneBatchSize: 20_000,
+  epochSeconds: {
+    write: (placeholder) => `ROUND(EXTRACT(EPOCH FROM ${placeholder}::timestamptz))`,
+    read: (column) => `to_timestamp(${column})`,
+  },
+  // connect-pg-simple's `timestamp without time zone`, which its connections fill in the server's
+  // default zone: converting the bound instant to that zone keeps comparisons on the bare column,
+  // so they use its index.
+  localTime: (zone) => ({
+    write: (placeholder) => `(${placeholder}::timestamptz AT TIME ZONE '${zone}')`,
+    read: (column) => `(${column} AT TIME ZONE '${zone}')`,
+  }),
 };

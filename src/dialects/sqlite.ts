@@ -24,4 +24,13 @@ export const sqlite: Dialect = {
     return `DELETE FROM ${shape.table} WHERE rowid IN (SELECT rowid FROM ${shape.table} WHERE ${shape.expire} < ${now} LIMIT ${limit})`;
   },
   pruneBatchSize: 2_000,
+  epochSeconds: {
+    write: (placeholder) => `CAST(ROUND((julianday(${placeholder}) - 2440587.5) * 86400) AS INTEGER)`,
+    read: (column) => `strftime('%Y-%m-%d %H:%M:%f +00:00', ${column}, 'unixepoch')`,
+  },
+  // Text compares right only against text of the same form: write and compare knex's form there.
+  isoText: {
+    write: (placeholder) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${placeholder})`,
+    read: (column) => column,
+  },
 };
