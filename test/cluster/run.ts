@@ -126,7 +126,7 @@ async function failoverScenario(setup: string, apps: App[], failover: Failover, 
 async function suite(setup: string, env: Record<string, string>): Promise<void> {
   // For a quick look at the other scenarios while working on them.
   if (process.env.SSS_CLUSTER_NO_SUITE) return console.log(`  skipped: ${setup} suite (SSS_CLUSTER_NO_SUITE)`);
-  const parts = ['store-', 'hardening-', 'retries'];
+  const parts = ['store-', 'hardening-', 'retries', 'regressions'];
   const startedAt = Date.now();
   const output: string[] = [];
   const code = await new Promise<number>((resolve) => {
