@@ -46,6 +46,7 @@ export type Command =
   | { cmd: 'contend'; rounds: number; sid: string }
   | { cmd: 'prune' }
   | { cmd: 'first' }
+  | { cmd: 'unicode' }
   | { cmd: 'hang'; writers: number; durationMs: number; sid: string }
   | { cmd: 'exit' };
 
@@ -280,6 +281,14 @@ async function handle(command: Command): Promise<unknown> {
       const set = await attempt('set', () => stores.main!.set(sid, session({ n: 1 })));
       const found = set === failed ? failed : await attempt('get', () => stores.main!.get(sid));
       return { ok: set !== failed && found !== failed && n(found) === 1 };
+    }
+    case 'unicode': {
+      // Non-Latin text, emoji included (4-byte UTF-8), must come back as it was written.
+      const text = 'Grüße, 会话, сессия, ✓ 🍪';
+      const sid = `${config.id}-unicode`;
+      const set = await attempt('set', () => stores.main!.set(sid, session({ text })));
+      const found = set === failed ? failed : await attempt('get', () => stores.main!.get(sid));
+      return { ok: found !== failed && (found as { text?: unknown } | null)?.text === text };
     }
     case 'hang':
       return hang(command.writers, command.durationMs, command.sid);

@@ -282,6 +282,17 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   async latin1() {
     const server = await maria.startServer('maria-latin1', ['--character-set-server=latin1', '--collation-server=latin1_swedish_ci']);
+    const apps = await startApps(2, (i, major) => mariaConfig(`latin${i}`, major, [server.port], { table: 'latin1_sessions' }));
+    try {
+      const results = await Promise.all(apps.map((app) => app.do<{ ok: boolean }>({ cmd: 'unicode' })));
+      for (const { major, apps: group } of byMajor(apps)) {
+        const errors = errorsOf(group);
+        const ok = group.every((app) => results[apps.indexOf(app)]!.ok);
+        check(`mariadb latin1 default ${major}: non-Latin text and emoji come back as written`, ok && errors.length === 0, describeErrors(errors));
+      }
+    } finally {
+      await exitApps(apps);
+    }
     await suite('mariadb latin1 default', { SSS_MARIADB_URL: `mariadb://root@127.0.0.1:${server.port}/sss_test`, SSS_ONLY: 'v6-mariadb,v7-mariadb,v6-mysql,v7-mysql' });
   },
 
