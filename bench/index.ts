@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--db=sqlite,postgres,mariadb] [--scenario=store,http,prune]
- *   [--contenders=sss-v6,raw,…] [--rounds=N] [--time-failing] [--write=BENCHMARKS.md]`
+ * `npm run bench [-- --quick] [--db=sqlite,postgres,mariadb] [--scenario=store,http,prune,soak]
+ *   [--contenders=sss-v6,raw,…] [--rounds=N] [--soak-ops=N] [--time-failing] [--write=BENCHMARKS.md]`
  *
  * Compares this store with connect-session-sequelize, connect-pg-simple, express-mysql-session,
  * the raw driver floor and MemoryStore on the same databases, and prints ratios to the raw floor.
@@ -17,8 +17,9 @@ import { fullReport, type Results } from './report.js';
 import { countStatements, storeScenario } from './scenarios/store.js';
 import { httpScenario } from './scenarios/http.js';
 import { pruneScenario } from './scenarios/prune.js';
+import { soakScenario } from './scenarios/soak.js';
 
-const SCENARIOS = ['store', 'http', 'prune'] as const;
+const SCENARIOS = ['store', 'http', 'prune', 'soak'] as const;
 const NOTES_MARKER = '<!-- notes: kept by --write -->';
 
 function parseArgs(argv: string[]) {
@@ -46,6 +47,7 @@ function parseArgs(argv: string[]) {
     perOp: quick ? 150 : 1000,
     pruneRows: Number(flags.get('prune-rows') ?? (quick ? 20_000 : 200_000)),
     timeFailing: flags.has('time-failing'),
+    soakOps: Number(flags.get('soak-ops') ?? (quick ? 60_000 : 1_000_000)),
     write: flags.get('write'),
   };
 }
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   const dbs = args.dbs.filter((db) => !unreachable.has(db));
   const wanted = CONTENDERS.filter((c) => args.contenders.includes(c.id) || c.floor);
 
-  const results: Results = { checks: [], store: [], http: [], prune: [], labels: Object.fromEntries(CONTENDERS.map((c) => [c.id, c.label])) };
+  const results: Results = { checks: [], store: [], http: [], prune: [], soak: undefined, labels: Object.fromEntries(CONTENDERS.map((c) => [c.id, c.label])) };
   const timed = new Map<Db, Contender[]>();
   for (const db of dbs) {
     const ok: Contender[] = [];
@@ -110,6 +112,12 @@ async function main(): Promise<void> {
     }
   }
 
+  if (args.scenarios.includes('soak')) {
+    const soaked = dbs.flatMap((db) => timed.get(db)!.filter((c) => c.id.startsWith('sss')).map((contender) => ({ db, contender })));
+    log(`soak: ${args.soakOps.toLocaleString('en-US')} mixed operations over ${soaked.map(({ db, contender }) => `${contender.id} ${db}`).join(', ')}`);
+    if (soaked.length > 0) results.soak = await soakScenario(soaked, args.soakOps, log);
+  }
+
   const report = fullReport(results);
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(`\n${report}\n\n(${args.quick ? 'quick run' : 'full run'}: ${seconds} s)`);
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
       `- Node ${process.version}; ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `- Packages: ${packages.map((p) => `${p} ${packageVersion(p)}`).join(', ')}`,
       `- Settings: store level ${args.storeRounds} rounds × ${args.perOp} operations per op, 16 in flight; HTTP ${args.httpRounds} rounds, ` +
-        `${args.quick ? '0.5 s' : '2 s'} per run, 32 connections (page load: 4 users × (1 page + 20 assets)); prune ${args.pruneRows.toLocaleString('en-US')} rows. ` +
+        `${args.quick ? '0.5 s' : '2 s'} per run, 32 connections (page load: 4 users × (1 page + 20 assets)); prune ${args.pruneRows.toLocaleString('en-US')} rows; soak ${args.soakOps.toLocaleString('en-US')} operations. ` +
         'Every pool holds 8 connections (SQLite: one connection per contender, WAL).',
       '',
     ].join('\n');

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const sid = (i: number) => `prof-${i % 2000}-bench-session-id-padding-32c`;
   for (let i = 0; i < 2000; i++) await ops.set(o.store, sid(i), makeSession(Date.now() + 86_400_000, i));
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -33,7 +34,10 @@ async function main(): Promise<void> {
       }
     }),
   );
-  console.log(`${args.contender ?? 'sss-v6'} ${db} ${op}: ${Math.round(n / ((performance.now() - start) / 1000))} ops/s`);
+  const used = process.cpuUsage(cpu);
+  // CPU per operation (all threads) holds still on a loaded machine, where ops/s does not.
+  const perOp = (used.user + used.system) / n;
+  console.log(`${args.contender ?? 'sss-v6'} ${db} ${op}: ${Math.round(n / ((performance.now() - start) / 1000))} ops/s, ${perOp.toFixed(1)} µs CPU per operation`);
   await o.reset();
   await o.close();
 }

@@ -73,6 +73,110 @@ export interface SequelizeCompat {
   tableOf(model: ModelLike): unknown;
   /** The table's bare name. */
   tableNameOf(model: ModelLike): string;
+  /** The write side of the instance's own connection pool. */
+  readonly pool: ConnectionPool;
+  /**
+   * Query options that run `sequelize.query` on a connection the store took from the pool: v7's
+   * `connection`; in v6, a transaction-shaped holder of it, the form Sequelize itself uses to query
+   * on a given connection (a no-op `rollback` for the deadlock path of its MySQL-family dialects:
+   * outside a transaction the server has already rolled the statement back).
+   */
+  pinned(connection: unknown): object;
+}
+
+/**
+ * Connections lent by the application's own Sequelize pool, always from its write side (the
+ * primary under `replication`), through the same calls Sequelize makes, so its pool hooks run.
+ */
+export interface ConnectionPool {
+  acquire(): Promise<unknown>;
+  /** Gives a healthy connection back. */
+  release(connection: unknown): void;
+  /** Takes a connection out of the pool and closes it: its state is unknown (a query was lost). */
+  destroy(connection: unknown): void;
+  /** Connections open in the pool and lent out now, for leak checks. */
+  counts(): { size: number; using: number };
+}
+
+interface SequelizePoolLike {
+  size: number;
+  using: number;
+  acquire(): Promise<unknown>;
+  release(connection: unknown): void;
+}
+
+const ignore = () => undefined;
+const resolved = () => Promise.resolve();
+
+/** sequelize-pool's own timeout, in the shape Sequelize turns it into (so it reads as transient). */
+function acquireTimeout(error: unknown): never {
+  if ((error as { constructor?: { name?: unknown } } | null)?.constructor?.name === 'TimeoutError') {
+    throw Object.assign(new Error((error as Error).message), { name: 'SequelizeConnectionAcquireTimeoutError', parent: error, cause: error });
+  }
+  throw error;
+}
+
+const POOL_HOOKS = ['beforePoolAcquire', 'afterPoolAcquire'] as const;
+
+/**
+ * v6: `connectionManager.getConnection({ type, useMaster })`, whose pool picks the write side for
+ * any type but SELECT; v6's SQLite hands out one shared connection per file outside transactions
+ * and has no pool, so nothing is ever destroyed there. v7: `sequelize.pool`, a ReplicationPool.
+ * While no pool hook is registered, the write pool is asked directly: the same connection, without
+ * two hook runs per statement.
+ */
+function poolOf(sequelize: SequelizeLike, major: 6 | 7): ConnectionPool {
+  // Both majors read only `type` and `useMaster` (v6 SQLite adds its own keys, the same each time).
+  const request = { type: 'write', useMaster: true };
+  if (major === 7) {
+    const instance = sequelize as unknown as {
+      hooks: { hasListeners(name: string): boolean };
+      pool: {
+        acquire(options: object): Promise<unknown>;
+        release(connection: unknown): void;
+        destroy(connection: unknown): Promise<void>;
+        write: SequelizePoolLike;
+      };
+    };
+    const pool = instance.pool;
+    const hooked = () => POOL_HOOKS.some((name) => instance.hooks.hasListeners(name));
+    return {
+      acquire: () => (hooked() ? pool.acquire(request) : pool.write.acquire().catch(acquireTimeout)),
+      // Every connection the store holds came from the write pool.
+      release: (connection) => pool.write.release(connection),
+      destroy: (connection) => void pool.destroy(connection).catch(ignore),
+      counts: () => ({ size: pool.write.size, using: pool.write.using }),
+    };
+  }
+  const instance = sequelize as unknown as {
+    options: { databaseVersion?: unknown };
+    hasHook(name: string): boolean;
+    connectionManager: {
+      getConnection(options: object): Promise<unknown>;
+      releaseConnection(connection: unknown): void;
+      destroyConnection?(connection: unknown): Promise<void>;
+      connections?: Record<string, unknown>;
+      pool?: SequelizePoolLike & { write?: SequelizePoolLike };
+    };
+  };
+  const manager = instance.connectionManager;
+  const shared = manager.connections !== undefined;
+  // getConnection first learns the server's version (databaseVersion 0 until then).
+  const direct = () =>
+    !shared && instance.options.databaseVersion !== 0 && !POOL_HOOKS.some((name) => instance.hasHook(name));
+  return {
+    acquire: () => (direct() ? (manager.pool!.write ?? manager.pool!).acquire().catch(acquireTimeout) : manager.getConnection(request)),
+    release: (connection) => manager.releaseConnection(connection),
+    destroy: (connection) => {
+      if (shared) return;
+      void Promise.resolve(manager.destroyConnection?.(connection)).catch(ignore);
+    },
+    counts: () => {
+      if (shared) return { size: Object.keys(manager.connections!).length, using: 0 };
+      const pool = manager.pool?.write ?? manager.pool;
+      return { size: pool?.size ?? 0, using: pool?.using ?? 0 };
+    },
+  };
 }
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
@@ -202,6 +306,8 @@ export function compat(sequelize: SequelizeLike): SequelizeCompat {
     },
     modelInfo: readModel,
     columnOption: major === 7 ? 'columnName' : 'field',
+    pool: poolOf(sequelize, major),
+    pinned: major === 7 ? (connection: unknown) => ({ connection }) : (connection: unknown) => ({ transaction: { connection, rollback: resolved } }),
     findModel(name: string) {
       // v7 keeps models in a Map-like registry; v6 in a plain object. define() silently replaces in both.
       const models = (sequelize as unknown as { models?: { get?(name: string): ModelLike | undefined } & Record<string, unknown> }).models;

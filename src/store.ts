@@ -1,7 +1,7 @@
 /**
  * The express-session store. Each operation is one SQL statement built once per store (see
- * statements.ts), run through `sequelize.query` with bound parameters; this file holds the
- * request-path logic around them: validation, coalescing, the touch window, errors.
+ * statements.ts), run with bound parameters under the operation's deadline (see execution.ts);
+ * this file holds the request-path logic around them: validation, coalescing, the touch window, errors.
  */
 import createDebug from 'debug';
 import { Store } from 'express-session';
@@ -21,6 +21,7 @@ import {
   StoreClosedError,
   describe,
 } from './errors.js';
+import { createExecution, Deadline, type Execution, type Shape } from './execution.js';
 import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
 import { ensureTable } from './table.js';
 import { resolveModel, type SessionModel } from './model.js';
@@ -63,25 +64,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const toMs = (value: unknown): number =>
   value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
 
-/** The number of rows a write changed, from whichever shape the dialect and major return it in. */
-function affectedRows(result: unknown): number {
-  if (typeof result === 'number') return result;
-  if (Array.isArray(result)) {
-    const [first, meta] = result as [Record<string, unknown> | undefined, unknown];
-    if (typeof meta === 'number') return meta;
-    const from = (value: unknown) => {
-      const record = value as Record<string, unknown> | null | undefined;
-      for (const key of ['changes', 'affectedRows', 'rowCount']) if (typeof record?.[key] === 'number') return record[key] as number;
-      return undefined;
-    };
-    return from(meta) ?? from(first) ?? 0;
-  }
-  return 0;
-}
+/** The deadline of work bounded otherwise (a prune, batch by batch): it never passes. */
+const UNBOUNDED = new Deadline();
 
-const SELECT = 'SELECT';
-// BULKUPDATE makes every dialect of both majors report the rows a write changed as a number.
-const WRITE = 'BULKUPDATE';
+const ROWS: Shape = 'rows';
+const COUNT: Shape = 'count';
 
 /**
  * An express-session store that keeps sessions in a SQL table through Sequelize v6 or v7.
@@ -93,6 +80,7 @@ export class SequelizeSessionStore extends Store {
   readonly #options: ResolvedOptions;
   readonly #compat: SequelizeCompat;
   readonly #dialect: Dialect;
+  readonly #exec: Execution;
   // Replaced once, when the table turns out to exist with another layout (SPEC §2.5).
   #model!: SessionModel;
   #sql!: Statements;
@@ -130,6 +118,7 @@ export class SequelizeSessionStore extends Store {
     const { sequelize } = this.#options;
     assertSequelize(sequelize);
     this.#compat = compat(sequelize);
+    this.#exec = createExecution(sequelize, this.#compat.dialect, this.#compat.pool, this.#compat.queryOptions, this.#compat.pinned);
     const dialect = dialectFor(this.#compat.dialect);
     if (!dialect) {
       throw new ConfigurationError(
@@ -193,15 +182,15 @@ export class SequelizeSessionStore extends Store {
   }
 
   override all(callback?: Callback<Record<string, SessionData>>): Promise<Record<string, SessionData>> {
-    return settle(this.#track('all', () => this.#all()), callback);
+    return settle(this.#track('all', (deadline) => this.#all(deadline)), callback);
   }
 
   override length(callback?: Callback<number>): Promise<number> {
-    return settle(this.#track('length', () => this.#length()), callback);
+    return settle(this.#track('length', (deadline) => this.#length(deadline)), callback);
   }
 
   override clear(callback?: Callback<void>): Promise<void> {
-    return settle(this.#track('clear', () => this.#clear()), callback);
+    return settle(this.#track('clear', (deadline) => this.#clear(deadline)), callback);
   }
 
   /** Prunes expired sessions now; resolves to how many rows were removed. */
@@ -220,8 +209,8 @@ export class SequelizeSessionStore extends Store {
     options?: { except?: string } | Callback<number>,
     callback?: Callback<number>,
   ): Promise<number> {
-    if (typeof options === 'function') return settle(this.#track('destroyWhere', () => this.#destroyWhere(where, {})), options);
-    return settle(this.#track('destroyWhere', () => this.#destroyWhere(where, options ?? {})), callback);
+    if (typeof options === 'function') return settle(this.#track('destroyWhere', (deadline) => this.#destroyWhere(where, {}, deadline)), options);
+    return settle(this.#track('destroyWhere', (deadline) => this.#destroyWhere(where, options ?? {}, deadline)), callback);
   }
 
   /** Creates the table and the index on `expire` if missing; idempotent. */
@@ -257,7 +246,7 @@ export class SequelizeSessionStore extends Store {
     const key = this.#key(sid);
     let row = this.#gets.get(key);
     if (row === undefined) {
-      row = this.#track('get', () => this.#readRow(key));
+      row = this.#track('get', (deadline) => this.#readRow(key, deadline));
       this.#gets.set(key, row);
       // Only this exact query leaves the map: a write may have replaced it with a newer one meanwhile.
       const forget = () => {
@@ -269,9 +258,9 @@ export class SequelizeSessionStore extends Store {
     return row.then((found) => (found === undefined ? null : this.#toSession(found, key)));
   }
 
-  async #readRow(key: string): Promise<Row | undefined> {
+  async #readRow(key: string, deadline: Deadline): Promise<Row | undefined> {
     const now = Date.now();
-    const rows = (await this.#query('get', this.#getSql, this.#young([key, this.#sql.time(now)], now), SELECT)) as Row[];
+    const rows = (await this.#query('get', this.#getSql, this.#young([key, this.#sql.time(now)], now), ROWS, deadline)) as Row[];
     const row = rows[0];
     if (row !== undefined && this.#options.touchAfter > 0) this.#remember(key, toMs(row.e));
     return row;
@@ -306,8 +295,8 @@ export class SequelizeSessionStore extends Store {
       return Promise.reject(error);
     }
     this.#gets.delete(key);
-    return this.#track('set', async () => {
-      const changed = affectedRows(await this.#query('set', this.#sql.upsert(extraAttributes), bind, WRITE));
+    return this.#track('set', async (deadline) => {
+      const changed = (await this.#query('set', this.#sql.upsert(extraAttributes), bind, COUNT, deadline)) as number;
       if (this.#options.touchAfter > 0) {
         // An upsert a destroy marker held off (or that found the same values) leaves the row as it was.
         if (changed > 0) this.#remember(key, expire);
@@ -383,16 +372,16 @@ export class SequelizeSessionStore extends Store {
       return running.promise;
     }
     this.#gets.delete(key);
-    const promise = this.#track('touch', async () => {
+    const promise = this.#track('touch', async (deadline) => {
       const time = this.#sql.time;
       if (touchAfter > 0) {
         const bind = this.#young([time(expire), time(now), key, time(expire - touchAfter)], now);
-        const changed = affectedRows(await this.#query('touch', this.#sql.touchAfter, bind, WRITE));
+        const changed = (await this.#query('touch', this.#sql.touchAfter, bind, COUNT, deadline)) as number;
         // A write that changed no row says nothing of what the row holds (inside the window, gone, destroyed).
         if (changed > 0) this.#remember(key, expire);
         else this.#known.delete(key);
       } else {
-        await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), WRITE);
+        await this.#query('touch', this.#sql.touch, this.#young([time(expire), time(now), key], now), COUNT, deadline);
       }
     });
     this.#touches.set(key, { expire, promise });
@@ -416,16 +405,16 @@ export class SequelizeSessionStore extends Store {
     const now = Date.now();
     const marker = this.#sql.time(now + MARKER_LIFE_MS);
     const bind = this.#sql.setsUpdatedAt ? [marker, this.#sql.time(now), key] : [marker, key];
-    return this.#track('destroy', async () => {
-      await this.#query('destroy', this.#sql.destroy, bind, WRITE);
+    return this.#track('destroy', async (deadline) => {
+      await this.#query('destroy', this.#sql.destroy, bind, COUNT, deadline);
     });
   }
 
   // ---- whole-table operations ----
 
-  async #all(): Promise<Record<string, SessionData>> {
+  async #all(deadline: Deadline): Promise<Record<string, SessionData>> {
     const now = Date.now();
-    const rows = (await this.#query('all', this.#sql.all, this.#young([this.#sql.time(now)], now), SELECT)) as Row[];
+    const rows = (await this.#query('all', this.#sql.all, this.#young([this.#sql.time(now)], now), ROWS, deadline)) as Row[];
     const sessions: Record<string, SessionData> = {};
     for (const row of rows) {
       const key = Buffer.isBuffer(row.k) ? row.k.toString('utf8') : String(row.k);
@@ -435,17 +424,17 @@ export class SequelizeSessionStore extends Store {
     return sessions;
   }
 
-  async #length(): Promise<number> {
+  async #length(deadline: Deadline): Promise<number> {
     const now = Date.now();
-    const rows = (await this.#query('length', this.#sql.length, this.#young([this.#sql.time(now)], now), SELECT)) as Array<{
+    const rows = (await this.#query('length', this.#sql.length, this.#young([this.#sql.time(now)], now), ROWS, deadline)) as Array<{
       n: unknown;
     }>;
     return Number(rows[0]?.n ?? 0);
   }
 
-  async #clear(): Promise<void> {
+  async #clear(deadline: Deadline): Promise<void> {
     this.#forgetAll();
-    await this.#query('clear', this.#sql.clear, [], WRITE);
+    await this.#query('clear', this.#sql.clear, [], COUNT, deadline);
   }
 
   #prune(): Promise<number> {
@@ -456,8 +445,8 @@ export class SequelizeSessionStore extends Store {
 
   async #pruneBatches(): Promise<number> {
     const bind = [this.#sql.time(Date.now())];
-    const batch = (sql: string) => this.#deadline('prune', this.#query('prune', sql, bind, WRITE));
-    if (this.#sql.pruneBatch(this.#pruneSize) === undefined) return affectedRows(await batch(this.#sql.pruneAll));
+    const batch = (sql: string) => this.#deadline('prune', (deadline) => this.#query('prune', sql, bind, COUNT, deadline)) as Promise<number>;
+    if (this.#sql.pruneBatch(this.#pruneSize) === undefined) return batch(this.#sql.pruneAll);
     let total = 0;
     let conflicts = 0;
     for (;;) {
@@ -465,7 +454,7 @@ export class SequelizeSessionStore extends Store {
       const started = performance.now();
       let removed: number;
       try {
-        removed = affectedRows(await batch(this.#sql.pruneBatch(size)!));
+        removed = await batch(this.#sql.pruneBatch(size)!);
         conflicts = 0;
       } catch (error) {
         // The batch removed nothing, and the rows it lost on were another pruner's: go on with the rest.
@@ -487,7 +476,7 @@ export class SequelizeSessionStore extends Store {
     return total;
   }
 
-  async #destroyWhere(where: Record<string, unknown>, options: { except?: string }): Promise<number> {
+  async #destroyWhere(where: Record<string, unknown>, options: { except?: string }, deadline: Deadline): Promise<number> {
     if (typeof where !== 'object' || where === null || Array.isArray(where) || Object.keys(where).length === 0) {
       throw new InvalidInputError('ERR_INVALID_ARGUMENT', `Expected \`where\` to be an object naming at least one column, got ${describe(where)}`);
     }
@@ -527,7 +516,7 @@ export class SequelizeSessionStore extends Store {
     const touched = this.#sql.setsUpdatedAt ? `, ${this.#compat.quoteIdentifier(this.#model.info.updatedAt!)} = ${time('$2')}` : '';
     const sql = `UPDATE ${table} SET ${sess} = ${this.#sql.markerLiteral}, ${expire} = ${this.#sql.expireTime('$1')}${touched} WHERE ${conditions.join(' AND ')}`;
     this.#forgetAll();
-    return affectedRows(await this.#query('destroyWhere', sql, bind, WRITE));
+    return (await this.#query('destroyWhere', sql, bind, COUNT, deadline)) as number;
   }
 
   /** Reads the table when it may be another store's, then creates it (`create`) if missing. */
@@ -551,12 +540,12 @@ export class SequelizeSessionStore extends Store {
    * Before the first operation: the table (read when it may be another store's, created when the
    * store creates it), and whether reads must wait for other nodes.
    */
-  async #prepare(): Promise<void> {
+  async #prepare(deadline: Deadline): Promise<void> {
     await this.#sync(this.#options.createTable);
     const causal = this.#dialect.causalReads;
     if (causal !== undefined) {
       try {
-        const [row] = (await this.#query('sync', causal.probe, [], SELECT)) as Array<Record<string, unknown>>;
+        const [row] = (await this.#query('sync', causal.probe, [], ROWS, deadline)) as Array<Record<string, unknown>>;
         const value = row === undefined ? undefined : Object.values(row)[0];
         if (value === true || Number(value) === 1) {
           this.#getSql = causal.causal(this.#sql.get);
@@ -590,11 +579,11 @@ export class SequelizeSessionStore extends Store {
    * Counts an operation in flight (for close()), makes sure the table exists first, and bounds it
    * by operationTimeout. A prune, which may take many batches, is bounded batch by batch instead.
    */
-  #track<T>(operation: string, run: () => Promise<T>, bounded = true): Promise<T> {
+  #track<T>(operation: string, run: (deadline: Deadline) => Promise<T>, bounded = true): Promise<T> {
     if (this.#closed) return Promise.reject(new StoreClosedError(operation));
     this.#inFlight++;
-    const work = this.#isReady ? run() : this.#whenReady().then(run);
-    const settled = bounded ? this.#deadline(operation, work) : work;
+    const work = (deadline: Deadline) => (this.#isReady ? run(deadline) : this.#whenReady().then(() => run(deadline)));
+    const settled = bounded ? this.#deadline(operation, work) : work(UNBOUNDED);
     return settled.finally(() => {
       if (--this.#inFlight === 0 && this.#drain !== undefined) this.#drained();
     });
@@ -610,11 +599,18 @@ export class SequelizeSessionStore extends Store {
     });
   }
 
-  /** Settles with the work or at operationTimeout, whichever comes first; a late result is dropped. */
-  #deadline<T>(operation: string, work: Promise<T>): Promise<T> {
+  /**
+   * Settles with the work or at operationTimeout, whichever comes first; a late result is dropped.
+   * The work's statements see the deadline pass before the caller hears of it: one not yet sent
+   * is then never sent.
+   */
+  #deadline<T>(operation: string, run: (deadline: Deadline) => Promise<T>): Promise<T> {
     const timeout = this.#options.operationTimeout;
+    const deadline = new Deadline();
     return new Promise<T>((resolve, reject) => {
+      const work = run(deadline);
       const timer = setTimeout(() => {
+        deadline.expire();
         reject(new DatabaseError('ERR_TIMEOUT', `Session store ${operation} did not finish within operationTimeout (${timeout} ms)`, { transient: true }));
       }, timeout);
       work.then(
@@ -633,7 +629,7 @@ export class SequelizeSessionStore extends Store {
   #whenReady(): Promise<void> {
     // Bounded like any operation: a creation lost to a frozen connection must not hold every later
     // operation (and close()) for good; the one left hanging is abandoned.
-    const ready = (this.#ready ??= this.#deadline('sync', this.#prepare()).catch((error: unknown) => {
+    const ready = (this.#ready ??= this.#deadline('sync', (deadline) => this.#prepare(deadline)).catch((error: unknown) => {
       // Not cached: the database may not be up yet, and the next operation tries again.
       if (this.#ready === ready) this.#ready = undefined;
       throw error;
@@ -641,19 +637,20 @@ export class SequelizeSessionStore extends Store {
     return ready;
   }
 
-  async #query(operation: string, sql: string, bind: unknown[], type: string): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#options.sequelize.query(sql, { ...this.#compat.queryOptions, bind, type });
-      } catch (error) {
-        // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
-        if (attempt < this.#maxAttempts && isRetryable(error)) {
-          await sleep(attempt * (5 + Math.random() * 20));
-          continue;
-        }
-        throw toDatabaseError(operation, error, bind);
-      }
+  /** Runs a statement; no async frame on the way (the hot path): a failure goes to #retry. */
+  #query(operation: string, sql: string, bind: unknown[], shape: Shape, deadline: Deadline, attempt = 1): Promise<unknown> {
+    return this.#exec.run(sql, bind, shape, deadline).catch((error: unknown) => this.#retry(operation, sql, bind, shape, deadline, attempt, error));
+  }
+
+  async #retry(operation: string, sql: string, bind: unknown[], shape: Shape, deadline: Deadline, attempt: number, error: unknown): Promise<unknown> {
+    // Past the deadline the caller has its timeout already; nothing more is tried.
+    if (deadline.expired) throw error;
+    // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
+    if (attempt < this.#maxAttempts && isRetryable(error)) {
+      await sleep(attempt * (5 + Math.random() * 20));
+      return this.#query(operation, sql, bind, shape, deadline, attempt + 1);
     }
+    throw toDatabaseError(operation, error, bind);
   }
 
   #toSession(row: Row, key: string): SessionData | null {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { format, inspect } from 'node:util';
 import createDebug from 'debug';
+import { interceptStatements } from './support/intercept.js';
 import { targets, uniqueTable } from './support/targets.js';
 import { HOUR, dropTable, makeSession, openStore, quoteIdentifier, quoteTable, type SequelizeSessionStore } from './support/store-kit.js';
 
@@ -54,9 +55,8 @@ for (const target of targets()) {
       };
       sequelize = target.connect({ logging: (sql: string) => sqlLog.push(sql) });
       slowDb = target.connect({ logging: (sql: string) => sqlLog.push(sql) });
-      // A database that answers after 400 ms, for the timeout path.
-      const query = slowDb.query.bind(slowDb);
-      slowDb.query = (...args: unknown[]) => sleep(400).then(() => query(...args));
+      // A database whose statements take 400 ms, for the timeout path.
+      interceptStatements(target, slowDb, () => ({ delay: 400 }));
     });
 
     after(async () => {

@@ -1,17 +1,23 @@
-// Contention is retried, a lost connection is not: a real database behind a Sequelize instance whose
-// `query` fails the first time with an error shaped like Sequelize's, the way a deadlock or a busy
-// SQLite database would surface.
+// Contention is retried, a lost connection is not: a real database whose connections fail the next
+// statements on the store's table with the driver's own error (a deadlock, a busy SQLite
+// database), whichever execution path the store takes; or whose pool cannot connect.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionStoreError } from '../src/errors.js';
 import { SequelizeSessionStore } from '../src/store.js';
+import { driverError, interceptAcquire, interceptStatements } from './support/intercept.js';
 import { targets, uniqueTable } from './support/targets.js';
 import { makeSession, HOUR } from './support/store-kit.js';
 
-/** Sequelize's shape of a driver failure: the driver's code under `parent` (v6) and `cause` (v7). */
-function driverFailure(name: string, code: string): Error {
-  const driver = Object.assign(new Error(`driver says ${code}`), { code });
-  return Object.assign(new Error(`${name}: ${code}`), { name, parent: driver, original: driver, cause: driver });
+/** Sequelize's error for a pool that cannot connect, with the driver's code under `parent` (v6) and `cause` (v7). */
+function refused(): Error {
+  const driver = driverError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1');
+  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+    name: 'SequelizeConnectionRefusedError',
+    parent: driver,
+    original: driver,
+    cause: driver,
+  });
 }
 
 for (const target of targets()) {
@@ -19,6 +25,7 @@ for (const target of targets()) {
     let sequelize: any;
     let store: SequelizeSessionStore;
     let failures: Error[] = [];
+    let refusals: Error[] = [];
     let calls = 0;
     const table = uniqueTable('retry');
     /** On a Galera node the store makes more attempts (certification conflicts between nodes). */
@@ -26,17 +33,24 @@ for (const target of targets()) {
 
     before(async () => {
       sequelize = target.connect();
-      const query = sequelize.query.bind(sequelize);
-      // Fails the next statements with the queued errors, then lets them through to the database.
-      sequelize.query = (sql: string, options: unknown) => {
+      // Fails the next statements on the table with the queued errors, then lets them through.
+      interceptStatements(target, sequelize, (sql) => {
+        if (!sql.includes(table)) return undefined;
         calls++;
         const failure = failures.shift();
-        return failure ? Promise.reject(failure) : query(sql, options);
-      };
+        return failure ? { fail: failure } : undefined;
+      });
+      interceptAcquire(sequelize, () => undefined, () => {
+        const refusal = refusals.shift();
+        if (refusal) {
+          calls++;
+          throw refusal;
+        }
+      });
       store = new SequelizeSessionStore({ sequelize, tableName: table, expiration: { interval: false } });
       await store.sync();
       if (target.dialect === 'mariadb' || target.dialect === 'mysql') {
-        const [row] = (await query('SELECT @@global.wsrep_on AS w', { type: 'SELECT', raw: true }).catch(() => [])) as Array<{ w?: unknown }>;
+        const [row] = (await sequelize.query('SELECT @@global.wsrep_on AS w', { type: 'SELECT', raw: true }).catch(() => [])) as Array<{ w?: unknown }>;
         if (Number(row?.w) === 1) attempts = 6;
       }
     });
@@ -50,7 +64,7 @@ for (const target of targets()) {
     const codes = target.dialect === 'postgres' ? ['40P01', '40001'] : target.dialect === 'sqlite' ? ['SQLITE_BUSY'] : ['ER_LOCK_DEADLOCK'];
     for (const code of codes) {
       it(`runs a statement again after ${code}, and the write lands`, async () => {
-        failures = [driverFailure('SequelizeDatabaseError', code)];
+        failures = [driverError(code)];
         calls = 0;
         await store.set('retried', makeSession(HOUR, { n: code }));
         assert.equal(calls, 2);
@@ -60,7 +74,7 @@ for (const target of targets()) {
 
     it('gives up after three attempts (six on a Galera node) with a transient error naming the code', async () => {
       const code = codes[0]!;
-      failures = Array.from({ length: attempts }, () => driverFailure('SequelizeDatabaseError', code));
+      failures = Array.from({ length: attempts }, () => driverError(code));
       calls = 0;
       await assert.rejects(store.set('busy', makeSession(HOUR)), (error: unknown) => {
         assert.ok(error instanceof SessionStoreError);
@@ -73,7 +87,7 @@ for (const target of targets()) {
     });
 
     it('fails fast on a refused connection: one attempt, transient', async () => {
-      failures = [driverFailure('SequelizeConnectionRefusedError', 'ECONNREFUSED')];
+      refusals = [refused()];
       calls = 0;
       await assert.rejects(store.get('anything'), (error: unknown) => {
         assert.ok(error instanceof SessionStoreError);
@@ -84,7 +98,7 @@ for (const target of targets()) {
     });
 
     it('does not retry a permanent error', async () => {
-      failures = [driverFailure('SequelizeDatabaseError', target.dialect === 'postgres' ? '42P01' : 'ER_NO_SUCH_TABLE')];
+      failures = [driverError(target.dialect === 'postgres' ? '42P01' : target.dialect === 'sqlite' ? 'SQLITE_ERROR' : 'ER_NO_SUCH_TABLE')];
       calls = 0;
       await assert.rejects(store.destroy('anything'), (error: unknown) => {
         assert.ok(error instanceof SessionStoreError);

@@ -237,24 +237,23 @@ for (const target of targets()) {
 
     describe('close()', () => {
       it('waits for operations in flight, then every operation rejects with ERR_STORE_CLOSED', async () => {
-        // An instance of our own whose query() records when each statement has finished in the database.
-        const { sequelize: watched } = target.dialect === 'sqlite' ? { sequelize } : connectLogged(target);
+        // An instance of our own whose `benchmark` logging records when each statement has finished in the database.
         const order: string[] = [];
+        const storage = sequelize.options.storage ?? sequelize.options.replication?.write?.storage;
+        const watched: any = target.connect({
+          ...(target.dialect === 'sqlite' ? { storage } : {}),
+          benchmark: true,
+          logging: (line: string) => line.startsWith('Executed') && order.push('statement done'),
+        });
         const s = openStore(watched, { tableName: table });
         await s.sync();
-        const query = watched.query;
-        watched.query = async function (this: unknown, ...args: unknown[]) {
-          const result = await query.apply(this, args);
-          order.push('statement done');
-          return result;
-        };
+        order.length = 0;
         try {
           const writing = s.set('closing', makeSession(HOUR, { v: 1 }));
           await s.close().then(() => order.push('close'));
           await writing;
         } finally {
-          watched.query = query;
-          if (watched !== sequelize) await watched.close();
+          await watched.close();
         }
         assert.deepEqual(order, ['statement done', 'close'], 'close resolved after the set in flight finished');
         assert.equal((await store.get('closing') as any).v, 1, 'the in-flight set completed');

@@ -21,6 +21,7 @@ function thisStore(id: string, label: string, connect: (db: Db, file: string, co
       await store.sync();
       return {
         store,
+        sequelize,
         statements,
         reset: () => store.clear(),
         prune: () => store.cleanExpired(),

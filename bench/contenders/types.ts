@@ -20,6 +20,8 @@ export interface Opened {
   close(): Promise<void>;
   /** This store's own prune (the prune scenario). */
   prune?(): Promise<number>;
+  /** This store's Sequelize instance (the soak counts its pool's connections). */
+  sequelize?: any;
   /** A plain SQL runner on the same connection, for the prune scenario's bulk load and baseline. */
   sql?(text: string, bind?: unknown[]): Promise<unknown>;
 }

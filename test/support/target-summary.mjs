@@ -30,9 +30,10 @@ export default async function* targetSummary(source) {
     counts.set(target, row);
   }
   const rows = [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
-  let out = '\nTests per target (Sequelize major, dialect):\n';
+  const path = process.env.SSS_PATH ? `, execution path ${process.env.SSS_PATH}` : '';
+  let out = `\nTests per target (Sequelize major, dialect${path}):\n`;
   for (const [target, { pass, fail, skip }] of rows) {
-    out += `  ${target.padEnd(12)} ${String(pass).padStart(4)} passed  ${String(fail).padStart(3)} failed  ${String(skip).padStart(3)} skipped\n`;
+    out += `  ${(process.env.SSS_PATH ? `${target} ${process.env.SSS_PATH}` : target).padEnd(19)} ${String(pass).padStart(4)} passed  ${String(fail).padStart(3)} failed  ${String(skip).padStart(3)} skipped\n`;
   }
   yield out;
 }

@@ -1,0 +1,180 @@
+// SPEC §1 and §2.1 operationTimeout: statements run on a connection of the application's own pool,
+// and one that was not sent when its operation timed out is never sent. On each networked target
+// a pool of one held by a slow query: the lost update of issue 10 must not happen; a burst of
+// timed-out writes must leave the pool free at once and write nothing after its callers failed.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SessionStoreError } from '../src/errors.js';
+import { interceptAcquire } from './support/intercept.js';
+import { targets, uniqueTable } from './support/targets.js';
+import { HOUR, connectLogged, dropTable, makeSession, openStore, rawRow, type SequelizeSessionStore } from './support/store-kit.js';
+
+const path = process.env.SEQUELIZE_SESSION_STORE_EXECUTION === 'query' ? 'query' : 'driver';
+
+const sleepSql = (dialect: string, seconds: number) => (dialect === 'postgres' ? `SELECT pg_sleep(${seconds})` : `SELECT SLEEP(${seconds})`);
+
+const isTimeout = (error: unknown) => error instanceof SessionStoreError && error.code === 'ERR_TIMEOUT';
+
+/** The pool's counts on either major (v6 connectionManager.pool, v7 sequelize.pool.write). */
+function poolCounts(sequelize: any): { size: number; using: number; waiting: number } {
+  const pool = sequelize.pool?.write ?? sequelize.connectionManager.pool;
+  return { size: pool.size, using: pool.using, waiting: pool.waiting };
+}
+
+for (const target of targets()) {
+  describe(`${target.tag} execution on the application's pool (${path} path)`, () => {
+    const table = uniqueTable('exe');
+    let main: ReturnType<typeof connectLogged>;
+    let store: SequelizeSessionStore;
+
+    before(async () => {
+      main = connectLogged(target);
+      store = openStore(main.sequelize, { tableName: table });
+      await store.sync();
+    });
+    after(async () => {
+      await store.close();
+      await dropTable(main.sequelize, table);
+      await main.sequelize.close();
+    });
+
+    it('logs each statement as Sequelize does, without its parameters, also with logQueryParameters', async () => {
+      const lines: Array<[string, unknown]> = [];
+      const logged: any = target.connect({
+        ...(target.dialect === 'sqlite' ? { storage: (main.sequelize as any).options.storage ?? (main.sequelize as any).options.replication?.write?.storage } : {}),
+        logQueryParameters: true,
+        benchmark: true,
+        logging: (line: string, ms: unknown) => lines.push([line, ms]),
+      });
+      const s = openStore(logged, { tableName: table });
+      try {
+        await s.sync();
+        lines.length = 0;
+        const sid = 'logged-sid-7d1f3c';
+        await s.set(sid, makeSession(HOUR, { secret: 'logged-content-9a2b' }));
+        assert.ok(await s.get(sid));
+        await s.destroy(sid);
+        const own = lines.filter(([line]) => line.includes(table));
+        assert.equal(own.length, 3, own.map(([line]) => line).join('\n'));
+        for (const [line, ms] of own) {
+          assert.match(line, /^Executed \(default\): (INSERT|SELECT|UPDATE) /);
+          assert.equal(typeof ms, 'number', 'benchmark passes the elapsed ms');
+          assert.ok(!line.includes(sid) && !line.includes('logged-content'), `no parameter in ${line}`);
+        }
+      } finally {
+        await s.close();
+        await logged.close();
+      }
+    });
+
+    it('takes its connections from the pool and gives every one back', async () => {
+      for (let i = 0; i < 20; i++) await store.set(`pooled-${i}`, makeSession(HOUR, { i }));
+      await Promise.all(Array.from({ length: 50 }, (_, i) => store.get(`pooled-${i % 20}`)));
+      if (target.major === 'v6' && target.dialect === 'sqlite') return; // one shared connection, no pool
+      const counts = poolCounts(main.sequelize);
+      assert.equal(counts.using, 0, 'no connection is still lent out');
+      assert.equal(counts.waiting, 0);
+    });
+
+    it('never joins an ambient transaction: a set inside one is visible before it ends', async () => {
+      if (target.dialect === 'sqlite') return; // one writer at a time: a transaction would block the store
+      const sequelize: any = main.sequelize;
+      const transaction = await (sequelize.startUnmanagedTransaction ? sequelize.startUnmanagedTransaction() : sequelize.transaction());
+      try {
+        await store.set('outside-tx', makeSession(HOUR, { v: 1 }));
+        const row = await rawRow(sequelize, table, 'outside-tx');
+        assert.ok(row, 'the row is committed outside the transaction');
+      } finally {
+        await transaction.rollback();
+      }
+      assert.ok(await rawRow(main.sequelize, table, 'outside-tx'), 'the rollback did not undo it');
+    });
+
+    if (target.dialect === 'sqlite') return;
+
+    it('a set that timed out waiting for a busy pool is never sent: no lost update (issue 10)', async () => {
+      const busy: any = target.connect({ pool: { max: 1 } });
+      const other: any = target.connect();
+      const a = openStore(busy, { tableName: table, operationTimeout: 300 });
+      const b = openStore(other, { tableName: table });
+      try {
+        await a.get('warm'); // the pool's one connection exists
+        const slow = busy.query(sleepSql(target.dialect, 1.2), { type: 'SELECT', raw: true, logging: false });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await assert.rejects(a.set('lost-update', makeSession(HOUR, { v: 'A' })), isTimeout);
+        await b.set('lost-update', makeSession(HOUR, { v: 'B' }));
+        await slow;
+        // The pool serves waiters in order: once this has run, anything queued before it has too.
+        await busy.query('SELECT 1 AS one', { type: 'SELECT', raw: true, logging: false });
+        assert.equal(((await b.get('lost-update')) as any)?.v, 'B', 'A was written after its caller was told it failed');
+        assert.equal(poolCounts(busy).using, 0);
+      } finally {
+        await a.close();
+        await b.close();
+        await busy.close();
+        await other.close();
+      }
+    });
+
+    it('a burst of 1,500 sets on pool.max 2 with a 300 ms timeout: the pool is free right after, nothing lands after its caller failed', async () => {
+      const sent = new Map<string, number>();
+      const busy: any = target.connect({ pool: { max: 2 } });
+      // Records when each statement on the table leaves for the database, by its sid (the first value).
+      interceptAcquire(busy, (connection: any) => {
+        if (connection.__recorded) return;
+        connection.__recorded = true;
+        const method = target.dialect === 'mysql' ? 'execute' : 'query';
+        const original = connection[method];
+        connection[method] = function (this: unknown, ...args: any[]) {
+          const sql = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.sql ?? ''));
+          const values = Array.isArray(args[1]) ? args[1] : undefined;
+          if (sql.includes(table) && sql.startsWith('INSERT') && values) {
+            const sid = Buffer.isBuffer(values[0]) ? values[0].toString() : String(values[0]);
+            if (sid.startsWith('burst-')) sent.set(sid, performance.now());
+          }
+          return original.apply(this, args);
+        };
+      });
+      const s = openStore(busy, { tableName: table, operationTimeout: 300 });
+      try {
+        await s.get('warm');
+        const failedAt = new Map<string, number>();
+        let succeeded = 0;
+        await Promise.all(
+          Array.from({ length: 1500 }, (_, i) =>
+            s.set(`burst-${i}`, makeSession(HOUR, { i })).then(
+              () => void succeeded++,
+              (error: unknown) => {
+                assert.ok(isTimeout(error), String(error));
+                failedAt.set(`burst-${i}`, performance.now());
+              },
+            ),
+          ),
+        );
+        assert.ok(failedAt.size > 0, 'some sets timed out');
+        // Right after the burst, a get on the same pool answers: it does not wait behind abandoned
+        // work (1,500 statements would take seconds). The bound is generous for a loaded machine.
+        const reader = openStore(busy, { tableName: table, operationTimeout: 1500 });
+        const started = performance.now();
+        await reader.get('burst-0');
+        const took = performance.now() - started;
+        await reader.close();
+        await busy.query('SELECT 1 AS one', { type: 'SELECT', raw: true, logging: false });
+        let onTheWire = 0;
+        for (const [sid, at] of failedAt) {
+          const leftAt = sent.get(sid);
+          if (leftAt === undefined) continue;
+          assert.ok(leftAt < at, `${sid} was sent ${(leftAt - at).toFixed(1)} ms after its caller was told it failed`);
+          onTheWire++;
+        }
+        // Every timed-out set that left was on the wire before the timeout; the rest never left.
+        assert.equal(sent.size, succeeded + onTheWire);
+        console.log(`${target.tag} ${path}: burst of 1500: ${succeeded} written in time, ${failedAt.size} timed out, ${onTheWire} of them already on the wire, ${failedAt.size - onTheWire} never sent; get after it ${took.toFixed(1)} ms`);
+        assert.equal(poolCounts(busy).waiting, 0);
+      } finally {
+        await s.close();
+        await busy.close();
+      }
+    });
+  });
+}
