@@ -36,11 +36,24 @@ const TRANSIENT_NAMES = new Set([
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
   'PROTOCOL_CONNECTION_LOST', 'ER_CONNECTION_TIMEOUT', 'ER_SOCKET_UNEXPECTED_CLOSE',
-  // PostgreSQL: serialization failure, deadlock, lock timeout, admin shutdown, cannot connect now.
-  '40001', '40P01', '55P03', '57P01', '57P03',
+  // PostgreSQL: serialization failure, deadlock, lock timeout, admin and crash shutdown, cannot connect now.
+  '40001', '40P01', '55P03', '57P01', '57P02', '57P03',
+  // PostgreSQL 25006, MySQL/MariaDB 1290: a read-only server, as a standby is until its promotion.
+  '25006', 'ER_OPTION_PREVENTS_STATEMENT',
+  // Galera 1047: the node is not in the primary component (a quorum loss, a joining node); 1180:
+  // a write in flight when it lost it, rolled back.
+  'ER_UNKNOWN_COM_ERROR', 'ER_ERROR_DURING_COMMIT',
   'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT',
   'SQLITE_BUSY', 'SQLITE_LOCKED',
 ]);
+
+/**
+ * 08P01 (protocol violation) is a refusal that stays: an unsupported startup parameter, a
+ * database or user a pooler does not know. pgbouncer sends the same code when it cannot serve for
+ * now, and says so in its words.
+ */
+const PROTOCOL_VIOLATION = '08P01';
+const POOLER_BUSY = /cannot connect to server|login has been failing|no more connections allowed|query_wait_timeout|shutting down|server conn crashed|paused/i;
 
 const codeOf = (error: RawError): string | undefined => {
   const code = driverError(error)?.code ?? error.code;
@@ -62,6 +75,7 @@ export function isTransient(error: unknown): boolean {
   const raw = (error ?? {}) as RawError;
   const code = codeOf(raw);
   const message = driverError(raw)?.message ?? raw.message;
+  if (code === PROTOCOL_VIOLATION) return typeof message === 'string' && POOLER_BUSY.test(message);
   return (
     (typeof raw.name === 'string' && TRANSIENT_NAMES.has(raw.name)) ||
     (code !== undefined && (TRANSIENT_CODES.has(code) || code.startsWith('08'))) ||

@@ -45,6 +45,17 @@ const MAX_KNOWN_EXPIRIES = 10_000;
 
 /** Attempts of a statement that failed on contention (deadlock, serialization, busy database). */
 const MAX_ATTEMPTS = 3;
+/**
+ * On a multi-primary cluster, writes of one session through several nodes at once fail
+ * certification (reported as a deadlock) far more often than a single server deadlocks.
+ */
+const MULTI_PRIMARY_ATTEMPTS = 6;
+
+/**
+ * Prune batches in a row that may lose to another pruner (on a multi-primary cluster, a batch whose
+ * rows another node deleted first fails certification as a deadlock) before the prune gives up.
+ */
+const MAX_PRUNE_CONFLICTS = 20;
 
 const MIN_PRUNE_BATCH = 500;
 const MAX_PRUNE_BATCH = 80_000;
@@ -82,7 +93,10 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   readonly #key: SidKey;
   /** With `expiration.absolute`, the oldest creation time still valid, appended to a read's or touch's bind. */
   readonly #cutoff: ((now: number) => unknown) | undefined;
-  /** Settles once the table exists; reset after a failure so the next operation tries again. */
+  /** The get statement: plain, or one that waits for other nodes' writes (Galera), known at readiness. */
+  #getSql!: string;
+  #maxAttempts = MAX_ATTEMPTS;
+  /** Settles once the table exists and the server is known; reset after a failure so the next operation tries again. */
   #ready: Promise<void> | undefined;
   #isReady: boolean;
   #closed = false;
@@ -126,7 +140,8 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     this.#cutoff = absolute === undefined ? undefined : (now) => time(now - absolute);
     // The default table is this store's own; a table named in the options may be another store's.
     this.#adopting = this.#options.model === undefined && this.#options.shared;
-    this.#isReady = !this.#options.createTable && !this.#adopting;
+    // Readiness also asks a MySQL/MariaDB server whether it is a Galera node.
+    this.#isReady = !this.#options.createTable && !this.#adopting && dialect.causalReads === undefined;
     this.#pruneSize = dialect.pruneBatchSize;
     this.#pruner = new Pruner(
       this.#options.pruneInterval,
@@ -140,6 +155,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   #install(model: SessionModel): void {
     this.#model = model;
     this.#sql = buildStatements(this.#dialect, model, this.#compat.quoteIdentifier, this.#options.absolute !== undefined);
+    this.#getSql = this.#sql.get;
     const json = model.shape.sessKind === 'json';
     this.#codec = createCodec({
       serializer: json ? JSON : this.#options.serializer,
@@ -253,7 +269,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
 
   async #readRow(key: string, deadline: Deadline): Promise<Row | undefined> {
     const now = Date.now();
-    const rows = (await this.#query('get', this.#sql.get, this.#young([key, this.#sql.time(now)], now), ROWS, deadline)) as Row[];
+    const rows = (await this.#query('get', this.#getSql, this.#young([key, this.#sql.time(now)], now), ROWS, deadline)) as Row[];
     const row = rows[0];
     if (row !== undefined && this.#options.touchAfter > 0) this.#remember(key, toMs(row.e));
     return row;
@@ -441,10 +457,22 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     const batch = (sql: string) => this.#deadline('prune', (deadline) => this.#query('prune', sql, bind, COUNT, deadline)) as Promise<number>;
     if (this.#sql.pruneBatch(this.#pruneSize) === undefined) return batch(this.#sql.pruneAll);
     let total = 0;
+    let conflicts = 0;
     for (;;) {
       const size = this.#pruneSize;
       const started = performance.now();
-      const removed = await batch(this.#sql.pruneBatch(size)!);
+      let removed: number;
+      try {
+        removed = await batch(this.#sql.pruneBatch(size)!);
+        conflicts = 0;
+      } catch (error) {
+        // The batch removed nothing, and the rows it lost on were another pruner's: go on with the rest.
+        if (++conflicts < MAX_PRUNE_CONFLICTS && error instanceof DatabaseError && isRetryable({ code: error.driverCode })) {
+          await sleep(10 + Math.random() * 50);
+          continue;
+        }
+        throw error;
+      }
       const took = performance.now() - started;
       total += removed;
       if (removed < size || this.#closed) break;
@@ -522,6 +550,28 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       if (error instanceof SessionStoreError) throw error;
       throw toDatabaseError('sync', error, []);
     }
+  }
+
+  /**
+   * Before the first operation: the table (read when it may be another store's, created when the
+   * store creates it), and whether reads must wait for other nodes.
+   */
+  async #prepare(deadline: Deadline): Promise<void> {
+    await this.#sync(this.#options.createTable);
+    const causal = this.#dialect.causalReads;
+    if (causal !== undefined) {
+      try {
+        const [row] = (await this.#query('sync', causal.probe, [], ROWS, deadline)) as Array<Record<string, unknown>>;
+        const value = row === undefined ? undefined : Object.values(row)[0];
+        if (value === true || Number(value) === 1) {
+          this.#getSql = causal.causal(this.#sql.get);
+          this.#maxAttempts = MULTI_PRIMARY_ATTEMPTS;
+        }
+      } catch (error) {
+        // A server that does not know the setting has no other nodes; a lost connection is tried again.
+        if (error instanceof DatabaseError && error.transient) throw error;
+      }
+    }
     this.#isReady = true;
   }
 
@@ -595,7 +645,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   #whenReady(): Promise<void> {
     // Bounded like any operation: a creation lost to a frozen connection must not hold every later
     // operation (and close()) for good; the one left hanging is abandoned.
-    const ready = (this.#ready ??= this.#deadline('sync', () => this.#sync(this.#options.createTable)).catch((error: unknown) => {
+    const ready = (this.#ready ??= this.#deadline('sync', (deadline) => this.#prepare(deadline)).catch((error: unknown) => {
       // Not cached: the database may not be up yet, and the next operation tries again.
       if (this.#ready === ready) this.#ready = undefined;
       throw error;
@@ -612,7 +662,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     // Past the deadline the caller has its timeout already; nothing more is tried.
     if (deadline.expired) throw error;
     // Every statement is idempotent, so one that lost a deadlock or met a busy database runs again.
-    if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
+    if (attempt < this.#maxAttempts && isRetryable(error)) {
       await sleep(attempt * (5 + Math.random() * 20));
       return this.#query(operation, sql, bind, shape, deadline, attempt + 1);
     }

@@ -557,7 +557,8 @@ async function unreachableFirst(target: Target): Promise<{ seq: any; fix: () => 
     },
     cleanup: async () => {
       await seq.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${quoted}`);
+      // WITH (FORCE): behind a pooler (pgbouncer), the pool may still hold a server connection to it.
+      await admin.query(`DROP DATABASE IF EXISTS ${quoted}${target.dialect === 'postgres' ? ' WITH (FORCE)' : ''}`);
       await admin.close();
     },
   };

@@ -20,7 +20,8 @@ import {
   type SequelizeSessionStore,
 } from './support/store-kit.js';
 
-const verb = (sql: string) => sql.trimStart().split(/\s+/, 1)[0]!.toUpperCase();
+// On a Galera node a get is `SET STATEMENT wsrep_sync_wait=1 FOR SELECT …`: one statement, a SELECT.
+const verb = (sql: string) => sql.trimStart().replace(/^SET STATEMENT .+? FOR /is, '').split(/\s+/, 1)[0]!.toUpperCase();
 
 const INJECTION_SIDS = [
   "'; DROP TABLE sessions; --",

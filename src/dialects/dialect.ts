@@ -73,12 +73,24 @@ export interface Dialect {
   pruneBatch(shape: TableShape, now: string, limit: number): string | undefined;
   /** Rows of the first prune batch; later ones are sized to take 25–50 ms each. */
   readonly pruneBatchSize: number;
+  /**
+   * Where a server may apply other nodes' writes after answering (a multi-primary cluster): a
+   * statement run once before the first operation that tells whether this one does, and the form
+   * of a read that waits for them, still one statement.
+   */
+  readonly causalReads?: CausalReads;
   /** `expire` as whole seconds since the epoch (an integer column); undefined where not supported. */
   readonly epochSeconds?: ExpireForm;
   /** `expire` as a timestamp without time zone holding wall-clock time in `zone` (PostgreSQL). */
   localTime?(zone: string): ExpireForm;
   /** `expire` as ISO 8601 text with a `T` and a `Z`, as knex writes it (SQLite compares dates as text). */
   readonly isoText?: ExpireForm;
+}
+
+export interface CausalReads {
+  /** A SELECT whose first row's first column is truthy when reads must wait; a failure means no. */
+  readonly probe: string;
+  causal(select: string): string;
 }
 
 /** The condition shared by most dialects: a text marker is the empty string, a JSON one is `null`. */

@@ -15,8 +15,9 @@ export const mysql: Dialect = {
     // Default collations fold case and ignore trailing spaces; bytes compare exactly on either server.
     // 1020 bytes hold 255 characters of any UTF-8.
     sid: () => 'VARBINARY(1020)',
-    // A plain TEXT stops at 64 KB.
-    sess: (types) => types.TEXT('long'),
+    // A plain TEXT stops at 64 KB. The character set is explicit: a column inherits the server's
+    // default, and a latin1 one cannot hold non-Latin text.
+    sess: () => 'LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
   },
   // FROM_UNIXTIME reads the session time zone that Sequelize sets from its `timezone` option, the
   // one its own DATETIME values are written in; the mariadb driver would send a Date in UTC instead.
@@ -56,5 +57,13 @@ export const mysql: Dialect = {
   epochSeconds: {
     write: (placeholder) => `ROUND(CAST(${placeholder} AS DECIMAL(20,0)) / 1000)`,
     read: (column) => `IF(${column} < 2147483647, FROM_UNIXTIME(${column}), DATE_ADD(FROM_UNIXTIME(0), INTERVAL ${column} SECOND))`,
+  },
+  // A Galera node answers before it has applied what other nodes committed: a session written
+  // through one node and read at once through another would be stale, a logout undone.
+  // wsrep_sync_wait=1 makes the read wait for them; SET STATEMENT keeps it one statement. MySQL
+  // and MariaDB without wsrep refuse the probe, and reads stay plain.
+  causalReads: {
+    probe: 'SELECT @@global.wsrep_on AS w',
+    causal: (select) => `SET STATEMENT wsrep_sync_wait=1 FOR ${select}`,
   },
 };
