@@ -108,7 +108,7 @@ export const MIGRATION_DIALECTS = ['postgres', 'mysql', 'mariadb', 'sqlite', 'ms
 function typeSource(dialect: DialectName): { sid: string; sess: string } {
   // Kept in step with dialects/*.ts columnTypes; the migration test compares both on every target.
   return dialect === 'mysql' || dialect === 'mariadb'
-    ? { sid: "'VARBINARY(1020)'", sess: "Sequelize.TEXT('long')" }
+    ? { sid: "'VARBINARY(1020)'", sess: "'LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin'" }
     : { sid: 'Sequelize.STRING(255)', sess: 'Sequelize.TEXT' };
 }
 
@@ -126,7 +126,8 @@ export function migrationSource(layout?: SessionTableLayout, dialect?: DialectNa
   const fixed = dialect === undefined ? undefined : typeSource(dialect);
   const types = fixed
     ? `    const sid = ${fixed.sid};\n    const sess = ${fixed.sess};\n`
-    : `    // VARBINARY: MySQL/MariaDB collations fold case and ignore trailing spaces; a plain TEXT stops at 64 KB.\n` +
+    : `    // VARBINARY: MySQL/MariaDB collations fold case and ignore trailing spaces; a plain TEXT stops at\n` +
+      `    // 64 KB, and utf8mb4 holds any text whatever the server's default character set.\n` +
       `    const mysql = ['mysql', 'mariadb'].includes(queryInterface.sequelize.getDialect());\n` +
       `    const sid = mysql ? ${mysql.sid} : ${other.sid};\n` +
       `    const sess = mysql ? ${mysql.sess} : ${other.sess};\n`;

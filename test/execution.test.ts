@@ -140,9 +140,12 @@ for (const target of targets()) {
         await s.get('warm');
         const failedAt = new Map<string, number>();
         let succeeded = 0;
+        // Sessions of 100 KB: on an idle machine two connections write small ones fast enough to
+        // finish all 1,500 within the timeout, and then nothing would time out to check.
+        const pad = 'x'.repeat(100_000);
         await Promise.all(
           Array.from({ length: 1500 }, (_, i) =>
-            s.set(`burst-${i}`, makeSession(HOUR, { i })).then(
+            s.set(`burst-${i}`, makeSession(HOUR, { i, pad })).then(
               () => void succeeded++,
               (error: unknown) => {
                 assert.ok(isTimeout(error), String(error));
