@@ -62,6 +62,13 @@ const MAX_PRUNE_BATCH = 80_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A server setting read back as 1, true, 1n, '1' or 'ON', whichever the driver and path return. */
+function isOn(value: unknown): boolean {
+  if (value === true || value === 1 || value === 1n) return true;
+  const text = Buffer.isBuffer(value) ? value.toString() : typeof value === 'string' ? value : '';
+  return text.trim() === '1' || text.trim().toUpperCase() === 'ON';
+}
+
 const toMs = (value: unknown): number =>
   value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(String(value));
 
@@ -562,8 +569,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     if (causal !== undefined) {
       try {
         const [row] = (await this.#query('sync', causal.probe, [], ROWS, deadline)) as Array<Record<string, unknown>>;
-        const value = row === undefined ? undefined : Object.values(row)[0];
-        if (value === true || Number(value) === 1) {
+        if (row !== undefined && isOn(Object.values(row)[0])) {
           this.#getSql = causal.causal(this.#sql.get);
           this.#maxAttempts = MULTI_PRIMARY_ATTEMPTS;
         }

@@ -24,9 +24,11 @@ interface DriverError {
  * What a creator meets when another one (another instance starting on the same empty database)
  * created the same table or index a moment before: PostgreSQL's duplicate relation (and, for two
  * concurrent CREATE TABLEs, a unique violation in its catalog), MySQL/MariaDB's existing table or
- * key name, SQLite's "already exists".
+ * key name, SQLite's "already exists". And on a Galera node the interruption of this creator's
+ * statement (ER_QUERY_INTERRUPTED, 1317): the other creator's CREATE TABLE or index is replicated in
+ * total order, and to run it the node aborts whatever else holds a lock on that table.
  */
-const ALREADY_EXISTS = new Set(['42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_DUP_KEYNAME', '1050', '1061']);
+const ALREADY_EXISTS = new Set(['42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_DUP_KEYNAME', '1050', '1061', 'ER_QUERY_INTERRUPTED', '1317']);
 
 /** Attempts of the whole creation when a concurrent creator got there first. */
 const MAX_ATTEMPTS = 3;

@@ -61,9 +61,11 @@ export const mysql: Dialect = {
   // A Galera node answers before it has applied what other nodes committed: a session written
   // through one node and read at once through another would be stale, a logout undone.
   // wsrep_sync_wait=1 makes the read wait for them; SET STATEMENT keeps it one statement. MySQL
-  // and MariaDB without wsrep refuse the probe, and reads stay plain.
+  // and MariaDB without wsrep refuse the probe, and reads stay plain. As text, like `count`: v7's
+  // mysql dialect reads a BIGINT with a text parser, which over mysql2's `execute` (binary
+  // protocol) turns the 8-byte 1 into '\x00'.
   causalReads: {
-    probe: 'SELECT @@global.wsrep_on AS w',
+    probe: 'SELECT CAST(@@global.wsrep_on AS CHAR) AS w',
     causal: (select) => `SET STATEMENT wsrep_sync_wait=1 FOR ${select}`,
   },
 };
