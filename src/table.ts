@@ -28,7 +28,13 @@ interface DriverError {
  * statement (ER_QUERY_INTERRUPTED, 1317): the other creator's CREATE TABLE or index is replicated in
  * total order, and to run it the node aborts whatever else holds a lock on that table.
  */
-const ALREADY_EXISTS = new Set(['42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_DUP_KEYNAME', '1050', '1061', 'ER_QUERY_INTERRUPTED', '1317']);
+const ALREADY_EXISTS = new Set([
+  '42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_DUP_KEYNAME', '1050', '1061', 'ER_QUERY_INTERRUPTED', '1317',
+  // The same interruption caught mid-result garbles the reply: mysql2 then fails to parse it
+  // (ERR_OUT_OF_RANGE) and the mariadb connector sees a broken column header (45040). Both are
+  // looked at again like the rest; a real failure fails again and is thrown after the last attempt.
+  'ERR_OUT_OF_RANGE', 'ER_DUPLICATE_FIELD', '45040',
+]);
 
 /** Attempts of the whole creation when a concurrent creator got there first. */
 const MAX_ATTEMPTS = 3;
