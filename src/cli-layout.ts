@@ -32,7 +32,7 @@ export async function readLayout(sequelize: SequelizeLike, storeOptions: Record<
   if (options.model === undefined && options.shared) {
     session = (await adoptTable(sequelize, compat, dialect, options, session)) ?? session;
   }
-  const statements = buildStatements(dialect, session, compat.quoteIdentifier, false);
+  const statements = buildStatements(dialect, session, compat.quoteIdentifier, undefined);
   const sidColumn = options.columns.sid;
   const attributes = [...session.info.attributes.values()];
   const sid = attributes.find((attribute) => attribute.column === sidColumn || attribute.name === sidColumn) ?? attributes.find((a) => a.primaryKey);
@@ -42,8 +42,7 @@ export async function readLayout(sequelize: SequelizeLike, storeOptions: Record<
 
 /** How many rows have expired (sessions and destroy markers alike): what the next prune removes. */
 export async function countExpired(sequelize: SequelizeLike, layout: Layout): Promise<number> {
-  const { statements, session, compat } = layout;
-  const sql = `SELECT ${statements.dialect.count} AS n FROM ${session.shape.table} WHERE ${session.shape.expire} < ${statements.expireTime('$1')}`;
-  const rows = (await sequelize.query(sql, { ...compat.queryOptions, bind: [statements.time(Date.now())], type: 'SELECT' })) as Array<{ n: unknown }>;
+  const { sql, bind } = layout.statements.expired(Date.now());
+  const rows = (await sequelize.query(sql, { ...layout.compat.queryOptions, bind, type: 'SELECT' })) as Array<{ n: unknown }>;
   return Number(rows[0]?.n ?? 0);
 }

@@ -8,6 +8,7 @@ import { parseArguments, USAGE, UsageError } from './cli-args.js';
 import { connect, parseUrl, redact, type Connection } from './cli-connect.js';
 import { countExpired, readLayout, type Layout } from './cli-layout.js';
 import { sidHasher } from './crypto.js';
+import { checkHashSids } from './options.js';
 import { toDatabaseError } from './database-errors.js';
 import { ConfigurationError } from './errors.js';
 import { migrationSource } from './migration.js';
@@ -68,7 +69,7 @@ const BATCH = 1_000;
  * and goes; the digest's row is the newer one.
  */
 async function hashSids(connection: Connection, layout: Layout, secret: string | undefined): Promise<number> {
-  const hash = sidHasher(secret === undefined ? true : { secret })!;
+  const hash = sidHasher(checkHashSids(secret === undefined ? true : { secret }))!;
   const rows = layout.session.model as unknown as Rows;
   const key = layout.sidAttribute;
   const { Op } = connection;

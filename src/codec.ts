@@ -1,15 +1,23 @@
 /**
- * How a session becomes the value of the `sess` column and back: the serializer's text (JSON for
- * JSON columns), sealed when encryption is on. A destroyed session leaves a marker without data.
+ * How a session becomes the value of the `sess` column and a stored row becomes a session again:
+ * the serializer's text (JSON for JSON columns), sealed when encryption is on, and the cookie's
+ * expiry taken from the row. A destroyed session leaves a marker without data.
  */
+import type { SessionData } from 'express-session';
 import type { Sealer } from './crypto.js';
-import { InvalidInputError } from './errors.js';
+import { CorruptSessionError, InvalidInputError } from './errors.js';
+import { hasExpires, toMs } from './expiry.js';
+import type { Serializer } from './options.js';
+
+export type { Serializer };
 
 const QUOTE = 0x22;
 
-export interface Serializer {
-  stringify(value: unknown): string;
-  parse(text: string): unknown;
+/** A stored row as the get and all statements return it. */
+export interface Row {
+  k?: unknown;
+  s: unknown;
+  e: unknown;
 }
 
 export interface Codec {
@@ -17,6 +25,8 @@ export interface Codec {
   encode(session: unknown, rowKey: string): string;
   /** The session of a stored value; undefined for a destroy marker; throws when the value cannot be decoded. */
   decode(stored: unknown, rowKey: string): Record<string, unknown> | undefined;
+  /** The session of a row, its cookie expiring when the row does; null for a marker or an undecodable row (reported). */
+  session(row: Row, rowKey: string): SessionData | null;
 }
 
 export function createCodec(options: {
@@ -25,8 +35,10 @@ export function createCodec(options: {
   maxBytes: number;
   marker: string;
   sealer: Sealer | undefined;
+  /** Hears of a row that could not be decoded (it is then read as no session). */
+  corrupt: (error: CorruptSessionError) => void;
 }): Codec {
-  const { serializer, json, maxBytes, marker, sealer } = options;
+  const { serializer, json, maxBytes, marker, sealer, corrupt } = options;
   return {
     encode(session, rowKey) {
       let text: unknown;
@@ -76,6 +88,20 @@ export function createCodec(options: {
       if (typeof value === 'string') value = serializer.parse(value);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not a session object');
       return value as Record<string, unknown>;
+    },
+    session(row, rowKey) {
+      let session: Record<string, unknown> | undefined;
+      try {
+        session = this.decode(row.s, rowKey);
+      } catch {
+        corrupt(new CorruptSessionError('ERR_CORRUPT_SESSION', 'A stored session could not be decoded; it is treated as missing'));
+        return null;
+      }
+      if (session === undefined) return null;
+      const cookie = session.cookie as { expires?: unknown } | undefined;
+      // After a touch the row's expiry is newer than the stored cookie's; a browser-session cookie has none.
+      if (cookie && hasExpires(session)) cookie.expires = new Date(toMs(row.e)).toISOString();
+      return session as unknown as SessionData;
     },
   };
 }

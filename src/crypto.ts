@@ -1,22 +1,17 @@
 /**
  * Secrets at rest: session ids stored as SHA-256 (or HMAC-SHA-256) digests, and `sess` values
- * sealed with AES-256-GCM. Keys are checked and derived once, when the store is constructed.
+ * sealed with AES-256-GCM. Keys arrive checked (options.ts) and are derived once per store.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { ConfigurationError, invalidOption } from './errors.js';
 
 /** Maps a session id to the key stored in the sid column. */
 export type SidKey = (sid: string) => string;
 
-export function sidHasher(option: boolean | { secret: string | Buffer } | undefined): SidKey | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return (sid) => createHash('sha256').update(sid).digest('hex');
-  if (typeof option !== 'object' || option === null) throw invalidOption('hashSids', 'a boolean or { secret }', option);
-  const { secret } = option;
-  if (!((typeof secret === 'string' && secret.length >= 16) || (Buffer.isBuffer(secret) && secret.length >= 16))) {
-    throw invalidOption('hashSids.secret', 'a string or Buffer of at least 16 characters or bytes', secret, true);
-  }
-  const key = createSecretKey(Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8'));
+/** The digest of each id: SHA-256, or HMAC-SHA-256 under `secret` (its bytes); undefined when ids are stored as they are. */
+export function sidHasher(secret: true | Buffer | undefined): SidKey | undefined {
+  if (secret === undefined) return undefined;
+  if (secret === true) return (sid) => createHash('sha256').update(sid).digest('hex');
+  const key = createSecretKey(secret);
   return (sid) => createHmac('sha256', key).update(sid).digest('hex');
 }
 
@@ -37,20 +32,10 @@ export interface Sealer {
   open(sealed: string, rowKey: string): string | undefined;
 }
 
-function toKeyBytes(value: unknown, index: number): Buffer {
-  if (Buffer.isBuffer(value) && value.length === 32) return value;
-  if (typeof value === 'string' && /^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
-  // Never echo the value: it may be a real key with a typo.
-  throw invalidOption(`encryption.keys[${index}]`, 'a 32-byte Buffer or a 64-character hex string', value, true);
-}
-
-export function createSealer(option: { keys: ReadonlyArray<string | Buffer> } | undefined): Sealer | undefined {
-  if (option === undefined) return undefined;
-  if (typeof option !== 'object' || option === null || !Array.isArray(option.keys) || option.keys.length === 0) {
-    throw new ConfigurationError('ERR_INVALID_OPTION', 'Expected `encryption` to be { keys: [key, …] } with at least one key');
-  }
-  const ring: RingKey[] = option.keys.map((value, index) => {
-    const bytes = toKeyBytes(value, index);
+/** The sealer of a key ring (32 bytes each, the first one encrypts); undefined without encryption. */
+export function createSealer(keys: readonly Buffer[] | undefined): Sealer | undefined {
+  if (keys === undefined) return undefined;
+  const ring: RingKey[] = keys.map((bytes) => {
     // A derived key, so the configured secret is never used for two purposes.
     const derived = Buffer.from(hkdfSync('sha256', bytes, Buffer.alloc(0), 'sequelize-session-store sess aes-256-gcm', 32));
     const id = createHash('sha256').update('sequelize-session-store key id').update(bytes).digest('base64url').slice(0, 8);

@@ -70,16 +70,8 @@ function findAttribute(info: ModelInfo, wanted: string): AttributeInfo | undefin
   return undefined;
 }
 
-function checkUserModel(model: unknown): asserts model is ModelLike {
-  const candidate = model as { getTableName?: unknown; sync?: unknown } | null;
-  if (typeof model !== 'function' || typeof candidate?.getTableName !== 'function' || typeof candidate.sync !== 'function') {
-    throw new ConfigurationError('ERR_INVALID_MODEL', 'Expected `model` to be a Sequelize model class (from define() or Model.init())');
-  }
-}
-
 /** Resolves the model of the store; throws a {@link ConfigurationError} naming what a user's model lacks. */
 export function resolveModel(sequelize: SequelizeLike, compat: SequelizeCompat, dialect: Dialect, options: ResolvedOptions): SessionModel {
-  if (options.model !== undefined) checkUserModel(options.model);
   const model = options.model ?? defineDefaultModel(sequelize, compat, dialect, options);
   const modelSequelize = (model as unknown as { sequelize?: unknown }).sequelize;
   if (options.model !== undefined && modelSequelize !== undefined && modelSequelize !== sequelize) {

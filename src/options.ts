@@ -1,7 +1,13 @@
 import type { SessionData } from 'express-session';
-import { ConfigurationError, invalidOption } from './errors.js';
+import { ConfigurationError, describe, invalidOption } from './errors.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
 import type { ModelLike, SequelizeLike } from './sequelize-compat.js';
+
+/** How a session becomes the text of a TEXT or STRING `sess` column, and back. */
+export interface Serializer {
+  stringify(value: unknown): string;
+  parse(text: string): unknown;
+}
 
 /** Values for columns other than sid/sess/expire, by attribute name. */
 export type ExtraValues = Record<string, unknown>;
@@ -83,7 +89,7 @@ export interface SessionStoreLayoutOptions<M extends ModelLike = SessionModelSta
    * Encoding of the `sess` column when it is TEXT or STRING.
    * @default JSON
    */
-  serializer?: { stringify(value: unknown): string; parse(text: string): unknown };
+  serializer?: Serializer;
   /**
    * Create the table and the index on `expire` if missing, once, before the first operation.
    * @default true for the created model, false for a model of yours
@@ -153,18 +159,23 @@ export interface ResolvedOptions {
   readonly absolute: number | undefined;
   readonly disableTouch: boolean;
   readonly touchAfter: number;
-  readonly serializer: { stringify(value: unknown): string; parse(text: string): unknown };
+  readonly serializer: Serializer;
   readonly createTable: boolean;
   readonly maxSessionBytes: number;
-  readonly hashSids: SessionStoreLayoutOptions['hashSids'];
-  readonly encryption: SessionStoreLayoutOptions['encryption'];
+  /** `true` for SHA-256, the secret's bytes for HMAC-SHA-256; undefined when ids are stored as they are. */
+  readonly hashSids: true | Buffer | undefined;
+  /** The key ring's bytes, 32 each, the first one encrypting. */
+  readonly encryption: readonly Buffer[] | undefined;
   readonly operationTimeout: number;
 }
 
-const KNOWN = new Set([
-  'sequelize', 'db', 'model', 'preset', 'tableName', 'columns', 'extras', 'expiration', 'disableTouch',
-  'touchAfter', 'serializer', 'createTable', 'maxSessionBytes', 'hashSids', 'encryption', 'operationTimeout',
-]);
+/** Every option name, checked against the options type by the compiler: a name added there must be added here. */
+const KNOWN_OPTIONS = {
+  sequelize: true, db: true, model: true, preset: true, tableName: true, columns: true, extras: true, expiration: true,
+  disableTouch: true, touchAfter: true, serializer: true, createTable: true, maxSessionBytes: true, hashSids: true,
+  encryption: true, operationTimeout: true,
+} as const satisfies Record<keyof SessionStoreLayoutOptions | keyof SequelizeInstanceOption, true>;
+const KNOWN: ReadonlySet<string> = new Set(Object.keys(KNOWN_OPTIONS));
 
 /** connect-session-sequelize's options, with what replaces them here. */
 const MIGRATION_HINTS: Record<string, string> = {
@@ -203,6 +214,64 @@ function checkIdentifier(path: string, value: unknown, fallback: string): string
     throw invalidOption(path, 'a name of 1 to 128 characters without quotes, brackets, $ or NUL', value);
   }
   return value;
+}
+
+/** `hashSids`: true for plain digests, the secret's bytes for keyed ones; undefined (or false) for none. */
+export function checkHashSids(option: unknown): true | Buffer | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return true;
+  if (!isPlainObject(option)) throw invalidOption('hashSids', 'a boolean or { secret }', option);
+  const { secret } = option;
+  if (!((typeof secret === 'string' && secret.length >= 16) || (Buffer.isBuffer(secret) && secret.length >= 16))) {
+    throw invalidOption('hashSids.secret', 'a string or Buffer of at least 16 characters or bytes', secret, true);
+  }
+  return Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
+}
+
+/** `encryption`: the bytes of each key of the ring. */
+function checkEncryption(option: unknown): readonly Buffer[] | undefined {
+  if (option === undefined) return undefined;
+  const keys = (option as { keys?: unknown } | null)?.keys;
+  if (typeof option !== 'object' || option === null || !Array.isArray(keys) || keys.length === 0) {
+    throw new ConfigurationError('ERR_INVALID_OPTION', 'Expected `encryption` to be { keys: [key, …] } with at least one key');
+  }
+  return Object.freeze(
+    keys.map((value: unknown, index) => {
+      if (Buffer.isBuffer(value) && value.length === 32) return value;
+      if (typeof value === 'string' && /^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+      // Never echo the value: it may be a real key with a typo.
+      throw invalidOption(`encryption.keys[${index}]`, 'a 32-byte Buffer or a 64-character hex string', value, true);
+    }),
+  );
+}
+
+const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
+
+/** Throws a clear error unless `value` looks like a Sequelize v6 or v7 instance. */
+function checkSequelize(value: unknown): asserts value is SequelizeLike {
+  const candidate = value as Partial<Record<string, unknown>> | null | undefined;
+  if (value === undefined || value === null) {
+    throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'Option `sequelize` (or `db`) is required: pass your Sequelize instance');
+  }
+  if (
+    typeof value !== 'object' ||
+    !isFunction(candidate?.query) ||
+    !isFunction(candidate?.getDialect) ||
+    !isFunction(candidate?.getQueryInterface) ||
+    !isFunction(candidate?.define)
+  ) {
+    throw new ConfigurationError(
+      'ERR_INVALID_SEQUELIZE',
+      `Expected \`sequelize\` to be a Sequelize instance (from 'sequelize' v6 or '@sequelize/core' v7), got ${describe(value)}`,
+    );
+  }
+}
+
+function checkModel(model: unknown): asserts model is ModelLike {
+  const candidate = model as { getTableName?: unknown; sync?: unknown } | null;
+  if (typeof model !== 'function' || typeof candidate?.getTableName !== 'function' || typeof candidate.sync !== 'function') {
+    throw new ConfigurationError('ERR_INVALID_MODEL', 'Expected `model` to be a Sequelize model class (from define() or Model.init())');
+  }
 }
 
 /** Validates the public options and applies defaults. Throws a {@link ConfigurationError} naming the option. */
@@ -276,11 +345,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!(isPositive(operationTimeout) && operationTimeout <= MAX_TIMER)) {
     throw invalidOption('operationTimeout', 'a number of milliseconds from 1 to 2147483647', operationTimeout);
   }
-  if (options.hashSids !== undefined && typeof options.hashSids !== 'boolean' && !isPlainObject(options.hashSids)) {
-    throw invalidOption('hashSids', 'a boolean or { secret }', options.hashSids);
-  }
-
+  checkSequelize(sequelize);
+  const hashSids = checkHashSids(options.hashSids);
+  const encryption = checkEncryption(options.encryption);
   const model = options.model as ModelLike | undefined;
+  if (model !== undefined) checkModel(model);
   return Object.freeze({
     sequelize,
     model,
@@ -301,8 +370,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     serializer: serializer as ResolvedOptions['serializer'],
     createTable: checkBoolean('createTable', options.createTable, model === undefined),
     maxSessionBytes,
-    hashSids: options.hashSids as ResolvedOptions['hashSids'],
-    encryption: options.encryption as ResolvedOptions['encryption'],
+    hashSids,
+    encryption,
     operationTimeout,
   });
 }

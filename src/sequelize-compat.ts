@@ -3,7 +3,7 @@
  * is imported: the store works with the instance the application passes in, described here by the
  * few members it uses, so a project with only one of the majors installed type-checks.
  */
-import { ConfigurationError, describe } from './errors.js';
+import { ConfigurationError } from './errors.js';
 
 /**
  * The members of a Sequelize v6 or v7 instance that the store uses. Parameters are `any` so that
@@ -180,26 +180,6 @@ function poolOf(sequelize: SequelizeLike, major: 6 | 7): ConnectionPool {
 }
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === 'function';
-
-/** Throws a clear error unless `value` looks like a Sequelize v6 or v7 instance. */
-export function assertSequelize(value: unknown): asserts value is SequelizeLike {
-  const candidate = value as Partial<Record<string, unknown>> | null | undefined;
-  if (value === undefined || value === null) {
-    throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'Option `sequelize` (or `db`) is required: pass your Sequelize instance');
-  }
-  if (
-    typeof value !== 'object' ||
-    !isFunction(candidate?.query) ||
-    !isFunction(candidate?.getDialect) ||
-    !isFunction(candidate?.getQueryInterface) ||
-    !isFunction(candidate?.define)
-  ) {
-    throw new ConfigurationError(
-      'ERR_INVALID_SEQUELIZE',
-      `Expected \`sequelize\` to be a Sequelize instance (from 'sequelize' v6 or '@sequelize/core' v7), got ${describe(value)}`,
-    );
-  }
-}
 
 function dialectName(raw: string): DialectName {
   switch (raw) {

@@ -1,5 +1,10 @@
-/** Creating the session table and its index on `expire`, when the store is asked to. */
+/** Making the session table ready: reading it when it may be another store's, creating it and its index on `expire` when asked to. */
+import { adoptTable } from './adopt.js';
+import { toDatabaseError } from './database-errors.js';
+import type { Dialect } from './dialects/index.js';
+import { SessionStoreError } from './errors.js';
 import type { SessionModel } from './model.js';
+import type { ResolvedOptions } from './options.js';
 import type { SequelizeCompat } from './sequelize-compat.js';
 
 interface QueryInterfaceLike {
@@ -82,4 +87,26 @@ async function createOnce(compat: SequelizeCompat, session: SessionModel): Promi
   if (indexes.some((index) => index.fields?.[0]?.attribute === expire)) return;
   const name = `${compat.tableNameOf(session.model)}_${expire}`.slice(0, 60);
   await queryInterface.addIndex(table, [expire], { name, ...OUTSIDE });
+}
+
+/**
+ * With `adopt`, reads the table's columns (when it exists: an adopted model, else undefined for the
+ * created one to stand) and hands the result to `adopt`; then, with `create`, creates what is missing.
+ * A failure that is not the store's own comes out as a {@link DatabaseError} of `sync`.
+ */
+export async function syncTable(
+  compat: SequelizeCompat,
+  dialect: Dialect,
+  options: ResolvedOptions,
+  model: () => SessionModel,
+  adopt: ((adopted: SessionModel | undefined) => void) | undefined,
+  create: boolean,
+): Promise<void> {
+  try {
+    if (adopt) adopt(await adoptTable(options.sequelize, compat, dialect, options, model()));
+    if (create) await ensureTable(compat, model());
+  } catch (error) {
+    if (error instanceof SessionStoreError) throw error;
+    throw toDatabaseError('sync', error, []);
+  }
 }

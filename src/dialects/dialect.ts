@@ -1,7 +1,7 @@
 /**
- * What differs between databases, declared once per dialect: the default table's column types,
- * the single-statement upsert, the batched prune and how a destroyed session is marked. The rest
- * of the store never branches on a dialect's name.
+ * What a dialect is: the shared defaults, and {@link defineDialect}, through which each database
+ * declares only how it differs from them (column types, upsert, batched prune, time binding,
+ * markers). The rest of the store never branches on a dialect's name.
  */
 
 /** The quoted names of the session table, as they go into SQL. */
@@ -59,7 +59,10 @@ export interface Dialect {
   readonly textMarker: string;
   /** The `sess` value a destroy leaves behind, for a JSON column (JSON text). */
   readonly jsonMarker: string;
-  /** A condition true when the row's `sess` is a session, false when it is a destroy marker. */
+  /**
+   * A condition true when the row's `sess` is a session, false when it is a destroy marker. Every
+   * statement reaches it through here, the upserts as `this.live`.
+   */
   live(shape: TableShape, qualifier?: string): string;
   /**
    * One statement that inserts the row, or replaces it unless it is a destroy marker that has not
@@ -67,12 +70,11 @@ export interface Dialect {
    */
   upsert(shape: TableShape, upsert: UpsertShape): string;
   /**
-   * One statement that deletes at most `limit` rows whose expiry is before `now`, using the `expire`
-   * index; undefined when the dialect can only delete them all at once.
+   * Deleting expired rows in batches that use the `expire` index: the statement deleting at most
+   * `limit` rows whose expiry is before `now`, and the rows of the first batch (later ones are
+   * sized to take 25–50 ms each). Absent where the dialect can only delete them all at once.
    */
-  pruneBatch(shape: TableShape, now: string, limit: number): string | undefined;
-  /** Rows of the first prune batch; later ones are sized to take 25–50 ms each. */
-  readonly pruneBatchSize: number;
+  readonly pruneBatches?: PruneBatches;
   /**
    * Where a server may apply other nodes' writes after answering (a multi-primary cluster): a
    * statement run once before the first operation that tells whether this one does, and the form
@@ -87,21 +89,52 @@ export interface Dialect {
   readonly isoText?: ExpireForm;
 }
 
+export interface PruneBatches {
+  statement(shape: TableShape, now: string, limit: number): string;
+  readonly firstSize: number;
+}
+
 export interface CausalReads {
   /** A SELECT whose first row's first column is truthy when reads must wait; a failure means no. */
   readonly probe: string;
   causal(select: string): string;
 }
 
-/** The condition shared by most dialects: a text marker is the empty string, a JSON one is `null`. */
-export function defaultLive(shape: TableShape, qualifier?: string): string {
-  const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
-  return shape.sessKind === 'json' ? `${column} IS NOT NULL AND ${column} <> 'null'` : `${column} <> '${shape.textMarker}'`;
+const qualified = (shape: TableShape, qualifier?: string) => (qualifier ? `${qualifier}.${shape.sess}` : shape.sess);
+
+/**
+ * What every dialect does unless it says otherwise: placeholders and Dates bound as they are,
+ * a plain COUNT(*), markers '' and JSON `null`, `INSERT … ON CONFLICT DO UPDATE … WHERE` (PostgreSQL,
+ * SQLite), and no bounded delete.
+ */
+const DEFAULTS: Dialect = {
+  columnTypes: {
+    sid: (types) => types.STRING(255),
+    sess: (types) => types.TEXT,
+  },
+  time: (placeholder) => placeholder,
+  timeValue: (ms) => new Date(ms),
+  count: 'COUNT(*)',
+  textMarker: '',
+  jsonMarker: 'null',
+  live(shape, qualifier) {
+    const column = qualified(shape, qualifier);
+    return shape.sessKind === 'json' ? `${column} IS NOT NULL AND ${column} <> 'null'` : `${column} <> '${shape.textMarker}'`;
+  },
+  upsert(shape, { columns, values, keep, now }) {
+    const updates = columns.filter((column) => !keep.has(column)).map((column) => `${column} = excluded.${column}`);
+    return (
+      `INSERT INTO ${shape.table} AS cur (${columns.join(', ')}) VALUES (${values.join(', ')}) ` +
+      `ON CONFLICT (${shape.sid}) DO UPDATE SET ${updates.join(', ')} ` +
+      `WHERE ${this.live(shape, 'cur')} OR cur.${shape.expire} <= ${now}`
+    );
+  },
+};
+
+/** A dialect from its differences with the defaults; methods see the whole dialect as `this`. */
+export function defineDialect(differences: Partial<Dialect> & ThisType<Dialect>): Dialect {
+  return Object.freeze({ ...DEFAULTS, ...differences });
 }
 
-export const identity = (placeholder: string): string => placeholder;
-
-export const defaultColumnTypes: ColumnTypes = {
-  sid: (types) => types.STRING(255),
-  sess: (types) => types.TEXT,
-};
+/** The `sess` column, qualified by a table alias when one is given. */
+export { qualified as sessColumn };

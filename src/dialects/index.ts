@@ -1,3 +1,4 @@
+/** The dialect of each name Sequelize reports, mariadb and ibmi sharing their siblings' differences. */
 import type { DialectName } from '../sequelize-compat.js';
 import type { Dialect } from './dialect.js';
 import { db2, mssql, oracle, snowflake } from './merge.js';
@@ -5,7 +6,7 @@ import { mysql } from './mysql.js';
 import { postgres } from './postgres.js';
 import { sqlite } from './sqlite.js';
 
-export type { Dialect, ExpireForm, TableShape, UpsertShape } from './dialect.js';
+export type { Dialect, ExpireForm, PruneBatches, TableShape, UpsertShape } from './dialect.js';
 
 const DIALECTS: Partial<Record<DialectName, Dialect>> = {
   postgres, sqlite, mysql, mariadb: mysql, mssql, db2, ibmi: db2, oracle, snowflake,

@@ -1,16 +1,11 @@
-import type { Dialect, TableShape } from './dialect.js';
+/** MySQL's and MariaDB's differences: time through FROM_UNIXTIME, ON DUPLICATE KEY UPDATE, ordered batches, Galera's causal reads. */
+import { defineDialect, sessColumn } from './dialect.js';
 
 /** 2038-01-19T03:14:07Z, the last second of a 32-bit TIMESTAMP, in ms. */
 const LAST_UNIX_MS = 2_147_483_647_000;
 
-const live = (shape: TableShape, qualifier?: string) => {
-  const column = qualifier ? `${qualifier}.${shape.sess}` : shape.sess;
-  // MariaDB's JSON is LONGTEXT and MySQL's is binary JSON: JSON_TYPE reads both.
-  return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> '${shape.textMarker}'`;
-};
-
 /** MySQL and MariaDB (either server, through the mysql or mariadb dialect). */
-export const mysql: Dialect = {
+export const mysql = defineDialect({
   columnTypes: {
     // Default collations fold case and ignore trailing spaces; bytes compare exactly on either server.
     // 1020 bytes hold 255 characters of any UTF-8.
@@ -31,16 +26,18 @@ export const mysql: Dialect = {
   timeValue: (ms) => ms,
   // Through bound statements, v7's mysql dialect misreads BIGINT results; text arrives intact.
   count: 'CAST(COUNT(*) AS CHAR)',
-  textMarker: '',
-  jsonMarker: 'null',
-  live,
+  live(shape, qualifier) {
+    const column = sessColumn(shape, qualifier);
+    // MariaDB's JSON is LONGTEXT and MySQL's is binary JSON: JSON_TYPE reads both.
+    return shape.sessKind === 'json' ? `JSON_TYPE(${column}) <> 'NULL'` : `${column} <> '${shape.textMarker}'`;
+  },
   upsert(shape, { columns, values, keep, now }) {
     // ON DUPLICATE KEY UPDATE has no WHERE: each assignment carries the condition instead. MySQL
     // applies them left to right, each seeing the ones before: `sess` goes first, so once it is
     // replaced the condition holds for the rest too, and while a marker stands it holds for none.
     // The sid guard: ON DUPLICATE KEY fires on any unique key, and a user's unique extra column
     // (a userId, say) colliding with another session's row must not overwrite that session.
-    const condition = `${shape.sid} = VALUES(${shape.sid}) AND (${live(shape)} OR ${shape.expire} <= ${now})`;
+    const condition = `${shape.sid} = VALUES(${shape.sid}) AND (${this.live(shape)} OR ${shape.expire} <= ${now})`;
     const updated = columns.filter((column) => !keep.has(column));
     const ordered = [shape.sess, ...updated.filter((column) => column !== shape.sess)];
     const updates = ordered.map((column) => `${column} = IF(${condition}, VALUES(${column}), ${column})`);
@@ -49,10 +46,10 @@ export const mysql: Dialect = {
       `ON DUPLICATE KEY UPDATE ${updates.join(', ')}`
     );
   },
-  pruneBatch(shape, now, limit) {
-    return `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`;
+  pruneBatches: {
+    statement: (shape, now, limit) => `DELETE FROM ${shape.table} WHERE ${shape.expire} < ${now} ORDER BY ${shape.expire} LIMIT ${limit}`,
+    firstSize: 5_000,
   },
-  pruneBatchSize: 5_000,
   // express-mysql-session's `expires int unsigned`, which it rounds to the nearest second.
   epochSeconds: {
     write: (placeholder) => `ROUND(CAST(${placeholder} AS DECIMAL(20,0)) / 1000)`,
@@ -68,4 +65,4 @@ export const mysql: Dialect = {
     probe: 'SELECT CAST(@@global.wsrep_on AS CHAR) AS w',
     causal: (select) => `SET STATEMENT wsrep_sync_wait=1 FOR ${select}`,
   },
-};
+});

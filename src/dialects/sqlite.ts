@@ -1,29 +1,15 @@
-import type { Dialect } from './dialect.js';
-import { defaultColumnTypes, defaultLive, identity } from './dialect.js';
+/** SQLite's differences: dates bound as Sequelize's text, small prune batches (a delete blocks every reader). */
+import { defineDialect } from './dialect.js';
 
-/** SQLite: the same upsert as PostgreSQL; small prune batches, since a delete blocks every reader. */
-export const sqlite: Dialect = {
-  columnTypes: defaultColumnTypes,
-  time: identity,
+export const sqlite = defineDialect({
   // SQLite compares dates as text: bind the exact text Sequelize itself writes (UTC, milliseconds),
   // so rows written by the store and by Sequelize's models compare right. A bound Date would become a number.
   timeValue: (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', ' +00:00'),
-  count: 'COUNT(*)',
-  textMarker: '',
-  jsonMarker: 'null',
-  live: defaultLive,
-  upsert(shape, { columns, values, keep, now }) {
-    const updates = columns.filter((column) => !keep.has(column)).map((column) => `${column} = excluded.${column}`);
-    return (
-      `INSERT INTO ${shape.table} AS cur (${columns.join(', ')}) VALUES (${values.join(', ')}) ` +
-      `ON CONFLICT (${shape.sid}) DO UPDATE SET ${updates.join(', ')} ` +
-      `WHERE ${defaultLive(shape, 'cur')} OR cur.${shape.expire} <= ${now}`
-    );
+  pruneBatches: {
+    statement: (shape, now, limit) =>
+      `DELETE FROM ${shape.table} WHERE rowid IN (SELECT rowid FROM ${shape.table} WHERE ${shape.expire} < ${now} LIMIT ${limit})`,
+    firstSize: 2_000,
   },
-  pruneBatch(shape, now, limit) {
-    return `DELETE FROM ${shape.table} WHERE rowid IN (SELECT rowid FROM ${shape.table} WHERE ${shape.expire} < ${now} LIMIT ${limit})`;
-  },
-  pruneBatchSize: 2_000,
   epochSeconds: {
     write: (placeholder) => `CAST(ROUND((julianday(${placeholder}) - 2440587.5) * 86400) AS INTEGER)`,
     read: (column) => `strftime('%Y-%m-%d %H:%M:%f +00:00', ${column}, 'unixepoch')`,
@@ -33,4 +19,4 @@ export const sqlite: Dialect = {
     write: (placeholder) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${placeholder})`,
     read: (column) => column,
   },
-};
+});
