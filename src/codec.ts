@@ -27,6 +27,8 @@ export interface Codec {
   decode(stored: unknown, rowKey: string): Record<string, unknown> | undefined;
   /** The session of a row, its cookie expiring when the row does; null for a marker or an undecodable row (reported). */
   session(row: Row, rowKey: string): SessionData | null;
+  /** The sessions of rows of { k, s, e }, by stored key (markers and undecodable rows left out). */
+  sessions(rows: readonly Row[]): Record<string, SessionData>;
 }
 
 export function createCodec(options: {
@@ -102,6 +104,15 @@ export function createCodec(options: {
       // After a touch the row's expiry is newer than the stored cookie's; a browser-session cookie has none.
       if (cookie && hasExpires(session)) cookie.expires = new Date(toMs(row.e)).toISOString();
       return session as unknown as SessionData;
+    },
+    sessions(rows) {
+      const sessions: Record<string, SessionData> = {};
+      for (const row of rows) {
+        const key = Buffer.isBuffer(row.k) ? row.k.toString('utf8') : String(row.k);
+        const session = this.session(row, key);
+        if (session !== null) sessions[key] = session;
+      }
+      return sessions;
     },
   };
 }

@@ -1,11 +1,21 @@
-/** Making the session table ready: reading it when it may be another store's, creating it and its index on `expire` when asked to. */
+/**
+ * The session table as a store uses it: its model, statements and codec (rebuilt once, when the
+ * table turns out to exist with another store's layout, SPEC §2.5), and making it ready: reading
+ * it when it may be another store's, creating it and its index on `expire` when asked to.
+ */
+import { AsyncResource } from 'node:async_hooks';
 import { adoptTable } from './adopt.js';
+import { createCodec, type Codec } from './codec.js';
+import { createSealer } from './crypto.js';
 import { toDatabaseError } from './database-errors.js';
 import type { Dialect } from './dialects/index.js';
-import { SessionStoreError } from './errors.js';
-import type { SessionModel } from './model.js';
+import { SessionStoreError, type CorruptSessionError } from './errors.js';
+import type { Deadline } from './execution.js';
+import type { Lifecycle } from './lifecycle.js';
+import { resolveModel, type SessionModel } from './model.js';
 import type { ResolvedOptions } from './options.js';
 import type { SequelizeCompat } from './sequelize-compat.js';
+import { buildStatements, type Statements } from './statements.js';
 
 interface QueryInterfaceLike {
   showIndex(table: unknown, options: typeof OUTSIDE): Promise<Array<{ name?: string; fields?: Array<{ attribute?: string }> }>>;
@@ -89,24 +99,94 @@ async function createOnce(compat: SequelizeCompat, session: SessionModel): Promi
   await queryInterface.addIndex(table, [expire], { name, ...OUTSIDE });
 }
 
-/**
- * With `adopt`, reads the table's columns (when it exists: an adopted model, else undefined for the
- * created one to stand) and hands the result to `adopt`; then, with `create`, creates what is missing.
- * A failure that is not the store's own comes out as a {@link DatabaseError} of `sync`.
- */
-export async function syncTable(
-  compat: SequelizeCompat,
-  dialect: Dialect,
-  options: ResolvedOptions,
-  model: () => SessionModel,
-  adopt: ((adopted: SessionModel | undefined) => void) | undefined,
-  create: boolean,
-): Promise<void> {
-  try {
-    if (adopt) adopt(await adoptTable(options.sequelize, compat, dialect, options, model()));
-    if (create) await ensureTable(compat, model());
-  } catch (error) {
-    if (error instanceof SessionStoreError) throw error;
-    throw toDatabaseError('sync', error, []);
+export class SessionTable {
+  readonly #compat: SequelizeCompat;
+  readonly #dialect: Dialect;
+  readonly #options: ResolvedOptions;
+  readonly #corrupt: (error: CorruptSessionError) => void;
+  #model!: SessionModel;
+  #sql!: Statements;
+  #codec!: Codec;
+  /** Without a model of the user's: the table's columns are still to be read, before the first operation. */
+  #adopting: boolean;
+  /**
+   * Runs work in the async context the store was constructed in: the table is created outside the
+   * (CLS) transaction of whichever request comes first, which v7 would otherwise join in part.
+   */
+  readonly #outsideRequests = AsyncResource.bind(<T>(run: () => Promise<T>): Promise<T> => run());
+
+  constructor(compat: SequelizeCompat, dialect: Dialect, options: ResolvedOptions, corrupt: (error: CorruptSessionError) => void) {
+    this.#compat = compat;
+    this.#dialect = dialect;
+    this.#options = options;
+    this.#corrupt = corrupt;
+    this.#install(resolveModel(options.sequelize, compat, dialect, options));
+    // The default table is this store's own; a table named in the options may be another store's.
+    this.#adopting = options.model === undefined && options.shared;
+  }
+
+  get model(): SessionModel {
+    return this.#model;
+  }
+
+  get sql(): Statements {
+    return this.#sql;
+  }
+
+  get codec(): Codec {
+    return this.#codec;
+  }
+
+  /** Whether the statements, the codec and the longest sid still depend on the table's columns, read before the first operation. */
+  get adopting(): boolean {
+    return this.#adopting;
+  }
+
+  /** Whether the first operation must wait for {@link prepare}; also to ask a MySQL/MariaDB server whether it is a Galera node. */
+  get needsPreparing(): boolean {
+    return this.#options.createTable || this.#adopting || this.#dialect.causalReads !== undefined;
+  }
+
+  /** Builds the statements and the codec of a model: at construction, and again for an adopted table. */
+  #install(model: SessionModel): void {
+    this.#model = model;
+    this.#sql = buildStatements(this.#dialect, model, this.#compat.quoteIdentifier, this.#options.absolute);
+    const json = model.shape.sessKind === 'json';
+    this.#codec = createCodec({
+      serializer: json ? JSON : this.#options.serializer,
+      json,
+      maxBytes: this.#options.maxSessionBytes,
+      marker: json ? this.#dialect.jsonMarker : model.shape.textMarker,
+      sealer: createSealer(this.#options.encryption),
+      corrupt: this.#corrupt,
+    });
+  }
+
+  /**
+   * Before the first operation: the table (read when it may be another store's, created when the
+   * store creates it), and whether reads must wait for other nodes.
+   */
+  async prepare(life: Lifecycle, deadline: Deadline): Promise<void> {
+    await this.sync(this.#options.createTable);
+    const causal = this.#dialect.causalReads;
+    if (causal !== undefined && (await life.multiPrimary(causal, deadline))) this.#sql.waitForOtherNodes(causal.causal);
+  }
+
+  /** Reads the table when it may be another store's, then creates it (`create`) if missing. */
+  sync(create: boolean): Promise<void> {
+    return this.#outsideRequests(async () => {
+      try {
+        if (this.#adopting) {
+          const adopted = await adoptTable(this.#options.sequelize, this.#compat, this.#dialect, this.#options, this.#model);
+          // No such table: the created model stands, and makes it below.
+          if (adopted) this.#install(adopted);
+          this.#adopting = false;
+        }
+        if (create) await ensureTable(this.#compat, this.#model);
+      } catch (error) {
+        if (error instanceof SessionStoreError) throw error;
+        throw toDatabaseError('sync', error, []);
+      }
+    });
   }
 }

@@ -1,5 +1,6 @@
 /** The dialect of each name Sequelize reports, mariadb and ibmi sharing their siblings' differences. */
-import type { DialectName } from '../sequelize-compat.js';
+import { ConfigurationError, describe } from '../errors.js';
+import type { DialectName, SequelizeCompat } from '../sequelize-compat.js';
 import type { Dialect } from './dialect.js';
 import { db2, mssql, oracle, snowflake } from './merge.js';
 import { mysql } from './mysql.js';
@@ -15,4 +16,11 @@ const DIALECTS: Partial<Record<DialectName, Dialect>> = {
 /** The SQL differences of a dialect; undefined for one the store has no single-statement upsert for. */
 export function dialectFor(name: DialectName): Dialect | undefined {
   return DIALECTS[name];
+}
+
+/** The store's dialect for an instance; throws a {@link ConfigurationError} for a database it cannot serve. */
+export function requireDialect(compat: SequelizeCompat): Dialect {
+  const dialect = DIALECTS[compat.dialect];
+  if (dialect) return dialect;
+  throw new ConfigurationError('ERR_INVALID_SEQUELIZE', `Dialect ${describe(compat.rawDialect)} is not supported: the store needs a single-statement upsert`);
 }
