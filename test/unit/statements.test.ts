@@ -252,7 +252,7 @@ describe('statement texts, JSON sess column with timestamps and expiration.absol
 
 describe('bound values', () => {
   /** Each dialect's form of a bound time. */
-  const TIME: Record<DialectName, (ms: number) => unknown> = {
+  const TIME: Partial<Record<DialectName, (ms: number) => unknown>> = {
     postgres: (ms) => new Date(ms).toISOString(),
     sqlite: (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', ' +00:00'),
     mysql: (ms) => ms,
@@ -265,7 +265,7 @@ describe('bound values', () => {
   };
 
   for (const name of DIALECT_NAMES) {
-    const t = TIME[name];
+    const t = TIME[name]!;
     const plain = buildStatements(dialect(name), layout(name), quote, undefined);
     const full = buildStatements(dialect(name), layout(name, { json: true, timestamps: true }), quote, 3_600_000);
 
