@@ -1,8 +1,9 @@
 /**
  * The package's entry. `require('sequelize-session-store')` is the classic factory,
  * `require('sequelize-session-store')(session)`, which returns the store class, callable with or
- * without `new`; the class, the errors and `default` hang off it. The ESM entry (index.mjs)
- * re-exports these same objects, so the class exists once and `instanceof` holds from both.
+ * without `new`; the class, the errors and `default` hang off it. This is the one list of public
+ * names: the build writes the ESM entry (dist/index.mjs, dist/index.d.mts) from it, re-exporting
+ * these same objects, so the class exists once and `instanceof` holds from both.
  */
 import { SequelizeSessionStore as Store } from './store.js';
 import {

@@ -1,3 +1,8 @@
+/**
+ * The public options: their type, the one list of their names (checked against that type by the
+ * compiler), and every check of their values. resolveOptions validates, defaults and freezes them
+ * once per store; what needs the database (a model's columns, an adopted table) is checked by model.ts and adopt.ts.
+ */
 import type { SessionData } from 'express-session';
 import { ConfigurationError, describe, invalidOption } from './errors.js';
 import { PRESET_NAMES, PRESETS, type PresetName } from './presets.js';
