@@ -22,6 +22,7 @@ import {
   StoreClosedError,
   describe,
 } from './errors.js';
+import { Deadlines } from './deadlines.js';
 import { createExecution, Deadline, type Execution, type Shape } from './execution.js';
 import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
 import { ensureTable } from './table.js';
@@ -621,31 +622,16 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     });
   }
 
+  /** One timer for every operation's deadline (see deadlines.ts). */
+  readonly #deadlines = new Deadlines();
+
   /**
    * Settles with the work or at operationTimeout, whichever comes first; a late result is dropped.
    * The work's statements see the deadline pass before the caller hears of it: one not yet sent
    * is then never sent.
    */
   #deadline<T>(operation: string, run: (deadline: Deadline) => Promise<T>): Promise<T> {
-    const timeout = this.#options.operationTimeout;
-    const deadline = new Deadline();
-    return new Promise<T>((resolve, reject) => {
-      const work = run(deadline);
-      const timer = setTimeout(() => {
-        deadline.expire();
-        reject(new DatabaseError('ERR_TIMEOUT', `Session store ${operation} did not finish within operationTimeout (${timeout} ms)`, { transient: true }));
-      }, timeout);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return this.#deadlines.bound(operation, this.#options.operationTimeout, run);
   }
 
   #whenReady(): Promise<void> {
