@@ -314,8 +314,6 @@ class PooledExecution implements Execution {
 
   run(sql: string, bind: unknown[], shape: Shape, deadline: Deadline): Promise<unknown> {
     if (deadline.expired) return Promise.reject(notSent());
-    const held = this.#pool.held?.();
-    if (held !== undefined) return this.#send(held, sql, bind, shape, deadline);
     return this.#pool.acquire().then((connection) => this.#send(connection, sql, bind, shape, deadline));
   }
 

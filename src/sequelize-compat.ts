@@ -90,8 +90,6 @@ export interface SequelizeCompat {
  */
 export interface ConnectionPool {
   acquire(): Promise<unknown>;
-  /** A connection to use at once, without a pool round trip, where there is one (v6 SQLite's shared one). */
-  readonly held?: () => unknown;
   /** Gives a healthy connection back. */
   release(connection: unknown): void;
   /** Takes a connection out of the pool and closes it: its state is unknown (a query was lost). */
@@ -166,10 +164,7 @@ function poolOf(sequelize: SequelizeLike, major: 6 | 7): ConnectionPool {
   // getConnection first learns the server's version (databaseVersion 0 until then).
   const direct = () =>
     !shared && instance.options.databaseVersion !== 0 && !POOL_HOOKS.some((name) => instance.hasHook(name));
-  // v6 SQLite keeps its shared connection under this key (getConnection's own choice).
-  const sharedKey = (instance.options as { storage?: unknown }).storage === ':memory:' ? 1 : 'default';
   return {
-    ...(shared ? { held: () => manager.connections![sharedKey] } : {}),
     acquire: () => (direct() ? (manager.pool!.write ?? manager.pool!).acquire().catch(acquireTimeout) : manager.getConnection(request)),
     release: (connection) => manager.releaseConnection(connection),
     destroy: (connection) => {
