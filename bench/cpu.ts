@@ -6,14 +6,37 @@
  *   npm run build && npx tsx bench/cpu.ts --contender=sss-v6,raw --db=sqlite,postgres --n=5000 [--rounds=3]
  *
  * With --profile=FILE.cpuprofile, the timed operations alone are profiled (bench/profile-summary.ts reads it).
+ * With --baseline=DIR (another build's dist/), contenders base-v6 and base-v7 run that build in the
+ * same rounds: before/after figures from one process, under the same load.
  */
 import './lib/no-source-maps.js';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
 import { byId } from './contenders/index.js';
+import { sequelizeV6, sequelizeV7, sqliteWal } from './contenders/sequelize.js';
 import { ensureDatabases, type Db } from './lib/config.js';
 import { makeSession, ops } from './contenders/types.js';
 import type { Opened } from './contenders/types.js';
+import type { SequelizeSessionStore } from '../src/store.js';
+
+/** This store as another build in `dir` has it, opened as bench/contenders/this-store.ts opens it. */
+async function openBaseline(dir: string, id: string, db: Db, table: string): Promise<Opened> {
+  const { SequelizeSessionStore: Store } = require(join(resolve(dir), 'index.js')) as { SequelizeSessionStore: typeof SequelizeSessionStore };
+  const { sequelize } = (id === 'base-v6' ? sequelizeV6 : sequelizeV7)(db, table);
+  await sqliteWal(sequelize, db);
+  const store = new Store({ sequelize, tableName: table, expiration: { interval: false }, touchAfter: 0 });
+  await store.sync();
+  return {
+    store,
+    statements: () => Number.NaN,
+    reset: () => store.clear(),
+    async close() {
+      await store.close();
+      await sequelize.close();
+    },
+  };
+}
 
 const OPS = ['get-hit', 'get-miss', 'set', 'touch', 'destroy'] as const;
 type Op = (typeof OPS)[number];
@@ -72,19 +95,26 @@ async function main(): Promise<void> {
   console.log(`| db | contender | ${wanted.join(' | ')} |`);
   console.log(`|---|---|${wanted.map(() => '---:').join('|')}|`);
   for (const db of dbs) {
+    const opened = new Map<string, Opened>();
     for (const id of contenders) {
-      const o = await byId(id).open(db, { table: `bench_cpu_${id.replace('-', '_')}` });
-      const cells: string[] = [];
+      const table = `bench_cpu_${id.replace('-', '_')}`;
+      opened.set(id, id.startsWith('base-') ? await openBaseline(args.baseline!, id, db, table) : await byId(id).open(db, { table }));
+    }
+    const best = new Map<string, number>();
+    // Rounds interleave the contenders, so that a burst of load elsewhere falls on all of them alike.
+    for (let r = 0; r < rounds; r++) {
       for (const op of wanted) {
-        const samples: number[] = [];
-        for (let r = 0; r < rounds; r++) {
+        for (const [id, o] of opened) {
           await o.reset();
-          samples.push(await measure(o, op, n, args.profile));
+          const cpu = await measure(o, op, n, args.profile);
+          // The least disturbed round: other processes can only add CPU (caches, migrations), never take it.
+          const key = `${id} ${op}`;
+          best.set(key, Math.min(best.get(key) ?? Infinity, cpu));
         }
-        // The least disturbed round: other processes can only add CPU (caches, migrations), never take it.
-        cells.push(Math.min(...samples).toFixed(1));
       }
-      console.log(`| ${db} | ${id} | ${cells.join(' | ')} |`);
+    }
+    for (const [id, o] of opened) {
+      console.log(`| ${db} | ${id} | ${wanted.map((op) => best.get(`${id} ${op}`)!.toFixed(1)).join(' | ')} |`);
       await o.reset();
       await o.close();
     }
