@@ -20,6 +20,10 @@ import { pruneScenario } from './scenarios/prune.js';
 import { soakScenario } from './scenarios/soak.js';
 
 const SCENARIOS = ['store', 'http', 'prune', 'soak'] as const;
+const USAGE =
+  'npm run bench [-- --quick] [--db=sqlite,postgres,mariadb] [--scenario=store,http,prune,soak]\n' +
+  '  [--contenders=sss-v6,raw,…] [--rounds=N] [--prune-rows=N] [--soak-ops=N] [--time-failing] [--write=BENCHMARKS.md]\n' +
+  'Builds the package, then times dist/ against the contenders; --quick is a short run for iterating.';
 const NOTES_MARKER = '<!-- notes: kept by --write -->';
 
 function parseArgs(argv: string[]) {
@@ -36,6 +40,11 @@ function parseArgs(argv: string[]) {
     for (const p of picked) if (!all.includes(p)) throw new Error(`--${name}: unknown ${p} (expected ${all.join(', ')})`);
     return picked;
   };
+  if (flags.has('help')) {
+    // Any other flag starts a run (a full one takes minutes): --help only prints the usage.
+    console.log(USAGE);
+    process.exit(0);
+  }
   const quick = flags.has('quick');
   return {
     quick,
