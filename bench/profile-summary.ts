@@ -19,6 +19,7 @@ function bucket(url: string, name: string): string {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
   if (url.includes('/src/')) return `src/${url.split('/src/')[1]}`;
+  if (url.includes('/dist/')) return `dist/${url.split('/dist/')[1]}`;
   if (url.includes('/bench/')) return 'bench';
   if (url.startsWith('node:')) return 'node internals';
   return url;

@@ -6,6 +6,7 @@
 import { isRetryable, toDatabaseError } from './database-errors.js';
 import { DatabaseError, StoreClosedError } from './errors.js';
 import type { CausalReads } from './dialects/dialect.js';
+import { Deadlines } from './deadlines.js';
 import { Deadline, type Execution, type Shape } from './execution.js';
 import type { Statement } from './statements.js';
 
@@ -41,6 +42,7 @@ export class Lifecycle {
   /** What every close() call waits on: settled once nothing is in flight and callers have their results. */
   #drain: { promise: Promise<void>; resolve: () => void } | undefined;
   #maxAttempts = MAX_ATTEMPTS;
+  readonly #deadlines = new Deadlines();
 
   /** `prepare` runs before the first operation unless `ready` says there is nothing to prepare. */
   constructor(exec: Execution, timeout: number, ready: boolean, prepare: (deadline: Deadline) => Promise<void>) {
@@ -114,28 +116,10 @@ export class Lifecycle {
   /**
    * Settles with the work or at operationTimeout, whichever comes first; a late result is dropped.
    * The work's statements see the deadline pass before the caller hears of it: one not yet sent
-   * is then never sent.
+   * is then never sent. One timer serves every operation of the store (deadlines.ts).
    */
   deadline<T>(operation: string, run: (deadline: Deadline) => Promise<T>): Promise<T> {
-    const timeout = this.#timeout;
-    const deadline = new Deadline();
-    return new Promise<T>((resolve, reject) => {
-      const work = run(deadline);
-      const timer = setTimeout(() => {
-        deadline.expire();
-        reject(new DatabaseError('ERR_TIMEOUT', `Session store ${operation} did not finish within operationTimeout (${timeout} ms)`, { transient: true }));
-      }, timeout);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    return this.#deadlines.bound(operation, this.#timeout, run);
   }
 
   #whenReady(): Promise<void> {

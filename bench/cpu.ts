@@ -1,0 +1,130 @@
+/**
+ * CPU time per operation of each hot operation (get hit, get miss, set, touch, destroy) of one
+ * contender on one database, 16 in flight: unlike ops/s, it holds still on a loaded machine.
+ * Counts the whole process (the driver's and SQLite's threads too), not the database server.
+ *
+ *   npm run build && npx tsx bench/cpu.ts --contender=sss-v6,raw --db=sqlite,postgres --n=5000 [--rounds=3]
+ *
+ * With --profile=FILE.cpuprofile, the timed operations alone are profiled (bench/profile-summary.ts reads it).
+ * With --baseline=DIR (another build's dist/), contenders base-v6 and base-v7 run that build in the
+ * same rounds: before/after figures from one process, under the same load.
+ */
+import './lib/no-source-maps.js';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
+import { byId } from './contenders/index.js';
+import { sequelizeV6, sequelizeV7, sqliteWal } from './contenders/sequelize.js';
+import { ensureDatabases, type Db } from './lib/config.js';
+import { makeSession, ops } from './contenders/types.js';
+import type { Opened } from './contenders/types.js';
+import type { SequelizeSessionStore } from '../src/store.js';
+
+/** This store as another build in `dir` has it, opened as bench/contenders/this-store.ts opens it. */
+async function openBaseline(dir: string, id: string, db: Db, table: string): Promise<Opened> {
+  const { SequelizeSessionStore: Store } = require(join(resolve(dir), 'index.js')) as { SequelizeSessionStore: typeof SequelizeSessionStore };
+  const { sequelize } = (id === 'base-v6' ? sequelizeV6 : sequelizeV7)(db, table);
+  await sqliteWal(sequelize, db);
+  const store = new Store({ sequelize, tableName: table, expiration: { interval: false }, touchAfter: 0 });
+  await store.sync();
+  return {
+    store,
+    statements: () => Number.NaN,
+    reset: () => store.clear(),
+    async close() {
+      await store.close();
+      await sequelize.close();
+    },
+  };
+}
+
+const OPS = ['get-hit', 'get-miss', 'set', 'touch', 'destroy'] as const;
+type Op = (typeof OPS)[number];
+
+const DAY = 86_400_000;
+const hit = (i: number) => `cpu-${i}-bench-session-id-padding-32chars`;
+const miss = (i: number) => `none-${i}-bench-session-id-padding-32chars`;
+
+async function inFlight(n: number, run: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < n) await run(next++);
+    }),
+  );
+}
+
+/** µs of CPU per operation over n operations (rows for the reads and writes set up beforehand, untimed). */
+async function measure(o: Opened, op: Op, n: number, profile?: string): Promise<number> {
+  const expires = Date.now() + DAY;
+  const run: Record<Op, (i: number) => Promise<unknown>> = {
+    'get-hit': (i) => ops.get(o.store, hit(i % 1000)),
+    'get-miss': (i) => ops.get(o.store, miss(i)),
+    set: (i) => ops.set(o.store, hit(i % 1000), makeSession(expires, i)),
+    touch: (i) => ops.touch(o.store, hit(i % 1000), makeSession(expires + i, i)),
+    destroy: (i) => ops.destroy(o.store, hit(i)),
+  };
+  await inFlight(op === 'destroy' ? n : 1000, (i) => ops.set(o.store, hit(i), makeSession(expires, i)));
+  // Warm-up: statements built, connections open, code optimised.
+  await inFlight(500, run[op === 'destroy' ? 'get-hit' : op]);
+  const inspector = profile === undefined ? undefined : new Session();
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  }
+  const cpu = process.cpuUsage();
+  await inFlight(n, run[op]);
+  const used = process.cpuUsage(cpu);
+  if (inspector) {
+    const { profile: taken } = await inspector.post('Profiler.stop');
+    writeFileSync(profile!, JSON.stringify(taken));
+    inspector.disconnect();
+  }
+  return (used.user + used.system) / n;
+}
+
+async function main(): Promise<void> {
+  const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+  const dbs = (args.db ?? 'sqlite,postgres,mariadb').split(',') as Db[];
+  const contenders = (args.contender ?? 'raw,sss-v6,sss-v7').split(',');
+  const n = Number(args.n ?? 5000);
+  const rounds = Number(args.rounds ?? 3);
+  const wanted = (args.op ?? OPS.join(',')).split(',') as Op[];
+  await ensureDatabases(dbs);
+  console.log(`| db | contender | ${wanted.join(' | ')} |`);
+  console.log(`|---|---|${wanted.map(() => '---:').join('|')}|`);
+  for (const db of dbs) {
+    const opened = new Map<string, Opened>();
+    for (const id of contenders) {
+      const table = `bench_cpu_${id.replace('-', '_')}`;
+      opened.set(id, id.startsWith('base-') ? await openBaseline(args.baseline!, id, db, table) : await byId(id).open(db, { table }));
+    }
+    const best = new Map<string, number>();
+    // Rounds interleave the contenders, so that a burst of load elsewhere falls on all of them alike.
+    for (let r = 0; r < rounds; r++) {
+      for (const op of wanted) {
+        for (const [id, o] of opened) {
+          await o.reset();
+          const cpu = await measure(o, op, n, args.profile);
+          // The least disturbed round: other processes can only add CPU (caches, migrations), never take it.
+          const key = `${id} ${op}`;
+          best.set(key, Math.min(best.get(key) ?? Infinity, cpu));
+        }
+      }
+    }
+    for (const [id, o] of opened) {
+      console.log(`| ${db} | ${id} | ${wanted.map((op) => best.get(`${id} ${op}`)!.toFixed(1)).join(' | ')} |`);
+      await o.reset();
+      await o.close();
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
