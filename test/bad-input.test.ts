@@ -135,7 +135,8 @@ for (const target of targets()) {
       for (const sid of sids) assert.ok(sid in all, JSON.stringify(sid));
       for (const sid of sids) await store.destroy(sid);
       for (const sid of sids) assert.equal(await store.get(sid), null);
-      assert.ok(await sequelize.query('SELECT 1 AS one', { type: 'SELECT', raw: true }));
+      const [alive] = (await sequelize.query('SELECT 1 AS one', { type: 'SELECT', raw: true })) as Array<{ one: unknown }>;
+      assert.equal(Number(alive?.one), 1, 'the connection still answers');
       await neighbourIntact();
     });
 

@@ -296,7 +296,6 @@ for (const target of targets()) {
         }
         await writer.set('live', makeSession(HOUR));
         const pruning = store({ tableName: on, expiration: { interval: 40 } });
-        assert.ok(pruning);
         assert.ok(await eventually(async () => (await rawCount(sequelize, on)) === 1), 'the timer pruned the expired rows');
         assert.ok(await rawRow(sequelize, on, 'live'), 'the live session stays');
         // Stop its timer: its statements would otherwise show up in other tests' counts.
@@ -468,9 +467,6 @@ for (const target of targets()) {
           assert.equal((await s.get('r') as any).back, true);
           // Like every database failure, it carries the store's code (SPEC §3 Faults; issue 2: a small error tree with stable codes).
           assert.equal(first.code, 'ERR_DATABASE', `the table-creation failure is a store DatabaseError, got ${first.name} with code ${first.code}`);
-          return;
-          await s.set('r', makeSession(HOUR, { back: true }));
-          assert.equal((await s.get('r') as any).back, true);
         } finally {
           await s.close();
           await cleanup();
