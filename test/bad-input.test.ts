@@ -17,10 +17,11 @@ import {
   withoutCookie,
 } from './support/store-kit.js';
 import { InvalidInputError } from '../src/errors.js';
+import { forDialect } from './support/per-dialect.js';
 
 /** The exact quoting of a table name, done here rather than trusting Sequelize's (v6 strips quotes). */
 function exactQuote(target: Target, name: string): string {
-  return target.dialect === 'mysql' || target.dialect === 'mariadb' ? `\`${name.replaceAll('`', '``')}\`` : `"${name.replaceAll('"', '""')}"`;
+  return forDialect(target, { 'mariadb mysql': `\`${name.replaceAll('`', '``')}\``, default: `"${name.replaceAll('"', '""')}"` });
 }
 
 async function tableExists(target: Target, sequelize: any, name: string): Promise<boolean> {

@@ -18,6 +18,7 @@ import {
   type SequelizeSessionStore,
 } from './support/store-kit.js';
 import { targets, uniqueTable } from './support/targets.js';
+import { exactSidType, forDialect } from './support/per-dialect.js';
 
 for (const target of targets()) {
   describe(`${target.tag} coalescing and concurrency (SPEC §3)`, () => {
@@ -95,10 +96,10 @@ for (const target of targets()) {
       it('coalesced copies are independent with a JSON sess column too', async () => {
         const types = dataTypes(db.sequelize);
         const jsonTable = uniqueTable('stm_json');
-        const exactSid = target.dialect === 'mariadb' || target.dialect === 'mysql' ? 'VARBINARY(1020)' : types.STRING(255);
+        const exactSid = exactSidType(target, types);
         const Model = db.sequelize.define(`Json_${jsonTable}`, {
           sid: { type: exactSid, primaryKey: true },
-          sess: { type: target.dialect === 'postgres' ? types.JSONB : types.JSON, allowNull: false },
+          sess: { type: forDialect(target, { postgres: types.JSONB, default: types.JSON }), allowNull: false },
           expire: { type: types.DATE(6), allowNull: false },
         }, { tableName: jsonTable, timestamps: false });
         const s = openStore(db.sequelize, { model: Model, createTable: true });

@@ -25,7 +25,7 @@ import {
   withoutCookie,
   type SequelizeSessionStore,
 } from './support/store-kit.js';
-import { exactSidType } from './support/per-dialect.js';
+import { exactSidType, forDialect } from './support/per-dialect.js';
 import { setTimeout as delay } from 'node:timers/promises';
 
 /** Polls `check` every 20 ms until it holds or `limitMs` passes (a bound, not a timing assumption). */
@@ -46,13 +46,12 @@ function wallClock(ms: number, offsetMinutes: number): string {
 /** Sets the creation time of `sid`'s row to `ms`, in the form each dialect compares right. */
 async function setCreated(target: Target, sequelize: any, table: string, sid: string, ms: number): Promise<void> {
   const q = (name: string) => quoteIdentifier(sequelize, name);
-  const mysqlLike = target.dialect === 'mysql' || target.dialect === 'mariadb';
-  const value = mysqlLike
-    ? ms
-    : target.dialect === 'sqlite'
-      ? new Date(ms).toISOString().replace('T', ' ').replace('Z', ' +00:00')
-      : new Date(ms).toISOString();
-  const placeholder = mysqlLike ? 'FROM_UNIXTIME($1 / 1000)' : '$1';
+  const value = forDialect<unknown>(target, {
+    'mariadb mysql': ms,
+    sqlite: new Date(ms).toISOString().replace('T', ' ').replace('Z', ' +00:00'),
+    default: new Date(ms).toISOString(),
+  });
+  const placeholder = forDialect(target, { 'mariadb mysql': 'FROM_UNIXTIME($1 / 1000)', default: '$1' });
   await sequelize.query(`UPDATE ${quoteTable(sequelize, table)} SET ${q('created')} = ${placeholder} WHERE ${q('sid')} = $2`, {
     bind: [value, sid],
     type: 'BULKUPDATE',
@@ -408,33 +407,36 @@ for (const target of targets()) {
         assert.ok(Math.abs(new Date(String(got!.cookie.expires)).getTime() - expected) <= 1, 'get reports the same instant');
         const col = quoteIdentifier(utc, 'expire');
         const sid = quoteIdentifier(utc, 'sid');
-        if (target.dialect === 'postgres') {
-          // TIMESTAMPTZ: any instance, whatever its timezone, reads the same instant.
-          const row = await rawRow(utc, table, 'tz-instant');
-          assert.ok(Math.abs(row!.expire - expected) <= 1, `${new Date(row!.expire).toISOString()} vs ${new Date(expected).toISOString()}`);
-          const utcStore = openStore(utc, { tableName: table });
-          try {
-            const seen = await utcStore.get('tz-instant');
-            assert.ok(Math.abs(new Date(String(seen!.cookie.expires)).getTime() - expected) <= 1);
-          } finally {
-            await utcStore.close();
-          }
-        } else {
-          // DATETIME has no zone: it must hold the wall clock in the instance's timezone, as Sequelize's own rows do.
-          const rows = await utc.query(`SELECT DATE_FORMAT(${col}, '%Y-%m-%d %H:%i:%s.%f') AS w FROM ${quoteTable(utc, table)} WHERE ${sid} = $1`, {
-            bind: ['tz-instant'],
-            type: 'SELECT',
-            raw: true,
-          });
-          // (to the millisecond, give or take the one the mysql dialect loses: see 'round-trips to the millisecond')
-          const wall = String(rows[0].w).slice(0, 23);
-          const asInstant = Date.parse(`${wall.replace(' ', 'T')}Z`) - 300 * 60_000;
-          assert.ok(Math.abs(asInstant - expected) <= 1, `${wall} is not ${wallClock(expected, 300)} (+05:00)`);
-          // And the instance's own model reads the right instant.
-          const model = store.model as any;
-          const row = await model.findOne({ where: { sid: 'tz-instant' }, raw: true });
-          assert.ok(Math.abs(toMs(row.expire) - expected) <= 1, `model read ${row.expire}`);
-        }
+        await forDialect<() => Promise<void>>(target, {
+          postgres: async () => {
+            // TIMESTAMPTZ: any instance, whatever its timezone, reads the same instant.
+            const row = await rawRow(utc, table, 'tz-instant');
+            assert.ok(Math.abs(row!.expire - expected) <= 1, `${new Date(row!.expire).toISOString()} vs ${new Date(expected).toISOString()}`);
+            const utcStore = openStore(utc, { tableName: table });
+            try {
+              const seen = await utcStore.get('tz-instant');
+              assert.ok(Math.abs(new Date(String(seen!.cookie.expires)).getTime() - expected) <= 1);
+            } finally {
+              await utcStore.close();
+            }
+          },
+          default: async () => {
+            // DATETIME has no zone: it must hold the wall clock in the instance's timezone, as Sequelize's own rows do.
+            const rows = await utc.query(`SELECT DATE_FORMAT(${col}, '%Y-%m-%d %H:%i:%s.%f') AS w FROM ${quoteTable(utc, table)} WHERE ${sid} = $1`, {
+              bind: ['tz-instant'],
+              type: 'SELECT',
+              raw: true,
+            });
+            // (to the millisecond, give or take the one the mysql dialect loses: see 'round-trips to the millisecond')
+            const wall = String(rows[0].w).slice(0, 23);
+            const asInstant = Date.parse(`${wall.replace(' ', 'T')}Z`) - 300 * 60_000;
+            assert.ok(Math.abs(asInstant - expected) <= 1, `${wall} is not ${wallClock(expected, 300)} (+05:00)`);
+            // And the instance's own model reads the right instant.
+            const model = store.model as any;
+            const row = await model.findOne({ where: { sid: 'tz-instant' }, raw: true });
+            assert.ok(Math.abs(toMs(row.expire) - expected) <= 1, `model read ${row.expire}`);
+          },
+        })();
       });
 
       it('touch moves the expiry to the right instant', async () => {

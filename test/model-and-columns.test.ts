@@ -25,6 +25,7 @@ import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { exactSidType } from './support/per-dialect.js';
 
 async function tableExists(sequelize: any, table: string): Promise<boolean> {
   const qi = sequelize.queryInterface ?? sequelize.getQueryInterface();
@@ -53,7 +54,7 @@ for (const target of targets().filter((t) => t.major === 'v7')) {
       class UserSession extends Model {}
       UserSession.init(
         {
-          sid: { type: target.dialect === 'mariadb' || target.dialect === 'mysql' ? 'VARBINARY(1020)' : DataTypes.STRING(255), primaryKey: true },
+          sid: { type: exactSidType(target, DataTypes), primaryKey: true },
           sess: { type: DataTypes.TEXT, allowNull: false },
           expire: { type: DataTypes.DATE(6), allowNull: false },
           userId: { type: DataTypes.INTEGER, allowNull: true },

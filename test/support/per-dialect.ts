@@ -26,6 +26,6 @@ export function expectPerDialect(target: { readonly dialect: Dialect }, actual: 
 }
 
 /** A sid column that compares byte for byte on every dialect (MySQL's default collations fold case and trailing spaces). */
-export function exactSidType(target: { readonly dialect: Dialect }, types: { STRING(length: number): unknown }): unknown {
-  return forDialect<() => unknown>(target, { 'mariadb mysql': () => 'VARBINARY(1020)', default: () => types.STRING(255) })();
+export function exactSidType<T>(target: { readonly dialect: Dialect }, types: { STRING(length: number): T }): T | string {
+  return forDialect<() => T | string>(target, { 'mariadb mysql': () => 'VARBINARY(1020)', default: () => types.STRING(255) })();
 }
