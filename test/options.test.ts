@@ -111,52 +111,61 @@ for (const target of targets()) {
       assert.equal(((await dflt.get('half-mb')) as any).blob.length, 512 * 1024);
       await rejectsWithCode(dflt.set('two-mb', makeSession(HOUR, { blob: 'z'.repeat(1100 * 1024) })), 'ERR_SESSION_TOO_LARGE');
     });
-
-    describe('invalid options are refused at construction (ERR_INVALID_OPTION naming the path and the type)', () => {
-      const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-        ['expiration.interval', { expiration: { interval: -5 } }, /number/],
-        ['expiration.interval', { expiration: { interval: 'often' } }, /string/],
-        ['expiration.interval', { expiration: { interval: true } }, /boolean/],
-        ['expiration.interval', { expiration: { interval: Number.NaN } }, /number/],
-        ['expiration.life', { expiration: { life: 0 } }, /number/],
-        ['expiration.life', { expiration: { life: '1d' } }, /string/],
-        ['expiration', { expiration: 5 }, /number/],
-        ['touchAfter', { touchAfter: -1 }, /number/],
-        ['touchAfter', { touchAfter: '1h' }, /string/],
-        ['maxSessionBytes', { maxSessionBytes: 0 }, /number/],
-        ['maxSessionBytes', { maxSessionBytes: '1mb' }, /string/],
-        ['disableTouch', { disableTouch: 'yes' }, /string/],
-        ['createTable', { createTable: 1 }, /number/],
-        ['tableName', { tableName: '' }, /string/],
-        ['tableName', { tableName: 42 }, /number/],
-        ['columns', { columns: 'sid' }, /string/],
-        ['columns.sid', { columns: { sid: 5 } }, /number/],
-        ['columns.sess', { columns: { sess: null } }, /null/],
-        ['extras', { extras: 'fn' }, /string/],
-        ['serializer', { serializer: {} }, /object/],
-        ['serializer', { serializer: { stringify: JSON.stringify } }, /object/],
-      ];
-      for (const [path, options, type] of cases) {
-        it(`${path} = ${JSON.stringify(Object.values(options)[0])}`, () => {
-          const error = throwsWithCode(() => new SequelizeSessionStore({ sequelize, ...options } as never), 'ERR_INVALID_OPTION');
-          assert.ok(error.message.includes(`\`${path}\``), `the message names \`${path}\`: ${error.message}`);
-          assert.match(error.message, type, `the message names the type: ${error.message}`);
-        });
-      }
-
-      it('unknown options are named (with a migration hint for connect-session-sequelize options)', () => {
-        const error = throwsWithCode(() => new SequelizeSessionStore({ sequelize, checkExpirationInterval: 1000 } as never), 'ERR_INVALID_OPTION');
-        assert.match(error.message, /checkExpirationInterval/);
-        assert.match(error.message, /expiration\.interval/);
-        assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, tabelName: 'x' } as never), 'ERR_INVALID_OPTION').message, /tabelName/);
-        assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, expiration: { every: 1 } } as never), 'ERR_INVALID_OPTION').message, /expiration\.every/);
-        assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, columns: { data: 'x' } } as never), 'ERR_INVALID_OPTION').message, /columns\.data/);
-      });
-
-      it('options that are not an object (none at all: the instance is what is missing)', () => {
-        throwsWithCode(() => new (SequelizeSessionStore as any)(), 'ERR_INVALID_SEQUELIZE');
-        throwsWithCode(() => new (SequelizeSessionStore as any)('sqlite://x'), 'ERR_INVALID_OPTION');
-      });
-    });
   });
 }
+
+// Refusals at construction look at the options alone, never at the database: they run once.
+describe('invalid options are refused at construction (ERR_INVALID_OPTION naming the path and the type)', () => {
+  let sequelize: any;
+  before(() => {
+    sequelize = targets()[0]!.connect();
+  });
+  after(async () => {
+    await sequelize?.close();
+  });
+
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['expiration.interval', { expiration: { interval: -5 } }, /number/],
+    ['expiration.interval', { expiration: { interval: 'often' } }, /string/],
+    ['expiration.interval', { expiration: { interval: true } }, /boolean/],
+    ['expiration.interval', { expiration: { interval: Number.NaN } }, /number/],
+    ['expiration.life', { expiration: { life: 0 } }, /number/],
+    ['expiration.life', { expiration: { life: '1d' } }, /string/],
+    ['expiration', { expiration: 5 }, /number/],
+    ['touchAfter', { touchAfter: -1 }, /number/],
+    ['touchAfter', { touchAfter: '1h' }, /string/],
+    ['maxSessionBytes', { maxSessionBytes: 0 }, /number/],
+    ['maxSessionBytes', { maxSessionBytes: '1mb' }, /string/],
+    ['disableTouch', { disableTouch: 'yes' }, /string/],
+    ['createTable', { createTable: 1 }, /number/],
+    ['tableName', { tableName: '' }, /string/],
+    ['tableName', { tableName: 42 }, /number/],
+    ['columns', { columns: 'sid' }, /string/],
+    ['columns.sid', { columns: { sid: 5 } }, /number/],
+    ['columns.sess', { columns: { sess: null } }, /null/],
+    ['extras', { extras: 'fn' }, /string/],
+    ['serializer', { serializer: {} }, /object/],
+    ['serializer', { serializer: { stringify: JSON.stringify } }, /object/],
+  ];
+  for (const [path, options, type] of cases) {
+    it(`${path} = ${JSON.stringify(Object.values(options)[0])}`, () => {
+      const error = throwsWithCode(() => new SequelizeSessionStore({ sequelize, ...options } as never), 'ERR_INVALID_OPTION');
+      assert.ok(error.message.includes(`\`${path}\``), `the message names \`${path}\`: ${error.message}`);
+      assert.match(error.message, type, `the message names the type: ${error.message}`);
+    });
+  }
+
+  it('unknown options are named (with a migration hint for connect-session-sequelize options)', () => {
+    const error = throwsWithCode(() => new SequelizeSessionStore({ sequelize, checkExpirationInterval: 1000 } as never), 'ERR_INVALID_OPTION');
+    assert.match(error.message, /checkExpirationInterval/);
+    assert.match(error.message, /expiration\.interval/);
+    assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, tabelName: 'x' } as never), 'ERR_INVALID_OPTION').message, /tabelName/);
+    assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, expiration: { every: 1 } } as never), 'ERR_INVALID_OPTION').message, /expiration\.every/);
+    assert.match(throwsWithCode(() => new SequelizeSessionStore({ sequelize, columns: { data: 'x' } } as never), 'ERR_INVALID_OPTION').message, /columns\.data/);
+  });
+
+  it('options that are not an object (none at all: the instance is what is missing)', () => {
+    throwsWithCode(() => new (SequelizeSessionStore as any)(), 'ERR_INVALID_SEQUELIZE');
+    throwsWithCode(() => new (SequelizeSessionStore as any)('sqlite://x'), 'ERR_INVALID_OPTION');
+  });
+});
