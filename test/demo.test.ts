@@ -23,7 +23,7 @@ const CHROMIUM_ARGS = [
 const SECRET = 'demo-test-secret-not-for-production-0123456789';
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const TARGETS = (process.env.SSS_TARGETS ?? 'v6-sqlite').split(',');
-// The same servers and databases as test/support/servers.mjs (which `npm test` creates).
+// The same servers and databases as test/support/servers.cjs (which `npm test` creates).
 const SERVER_URLS = {
   postgres: process.env.SSS_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/sss_test',
   mariadb: process.env.SSS_MARIADB_URL ?? 'mariadb://root@127.0.0.1:3306/sss_test',

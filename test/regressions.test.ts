@@ -28,6 +28,7 @@ import {
   withoutCookie,
   type LoggedDb,
 } from './support/store-kit.js';
+import { exactSidType, expectPerDialect } from './support/per-dialect.js';
 
 const KEY = 'ab'.repeat(32);
 const MINUTE = 60_000;
@@ -132,7 +133,7 @@ for (const target of targets()) {
       const types = dataTypes(db.sequelize);
       for (const [kind, type] of jsonKinds(target, types)) {
         const name = table(`reg_enc_${kind.toLowerCase()}`);
-        const exactSid = target.dialect === 'mariadb' || target.dialect === 'mysql' ? 'VARBINARY(1020)' : types.STRING(255);
+        const exactSid = exactSidType(target, types);
         const Model = db.sequelize.define(`Enc_${name}`, {
           sid: { type: exactSid, primaryKey: true },
           sess: { type, allowNull: false },
@@ -347,7 +348,7 @@ for (const target of targets()) {
       const error = await rejectsWithCode(store.get('a'), 'ERR_DATABASE');
       assert.ok(error.message.includes(missing), `the table is named: ${error.message}`);
       assert.ok(!error.message.includes('[redacted]'), `nothing bound is in this message: ${error.message}`);
-      assert.match(error.message, target.dialect === 'sqlite' ? /no such table/ : target.dialect === 'postgres' ? /relation .* does not exist/ : /Table '.*' doesn't exist/);
+      expectPerDialect(target, error.message, { sqlite: /no such table/, postgres: /relation .* does not exist/, default: /Table '.*' doesn't exist/ });
       // SQLite takes any text into an INTEGER column: it has no error that quotes a bound value back.
       if (!isServer(target)) return;
       // A multi-line bound value the server quotes back: not even its first line is left.
@@ -385,7 +386,7 @@ for (const target of targets()) {
       const name = uniqueTable('reg_unique_extra');
       try {
         const types = dataTypes(db.sequelize);
-        const exactSid = target.dialect === 'mariadb' || target.dialect === 'mysql' ? 'VARBINARY(1020)' : types.STRING(255);
+        const exactSid = exactSidType(target, types);
         const Model = db.sequelize.define(
           `Unique_${name}`,
           {

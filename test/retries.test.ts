@@ -8,6 +8,7 @@ import { SequelizeSessionStore } from '../src/store.js';
 import { driverError, interceptAcquire, interceptStatements } from './support/intercept.js';
 import { targets, uniqueTable } from './support/targets.js';
 import { makeSession, HOUR } from './support/store-kit.js';
+import { forDialect } from './support/per-dialect.js';
 
 /** Sequelize's error for a pool that cannot connect, with the driver's code under `parent` (v6) and `cause` (v7). */
 function refused(): Error {
@@ -61,7 +62,7 @@ for (const target of targets()) {
       await sequelize.close();
     });
 
-    const codes = target.dialect === 'postgres' ? ['40P01', '40001'] : target.dialect === 'sqlite' ? ['SQLITE_BUSY'] : ['ER_LOCK_DEADLOCK'];
+    const codes = forDialect(target, { postgres: ['40P01', '40001'], sqlite: ['SQLITE_BUSY'], default: ['ER_LOCK_DEADLOCK'] });
     for (const code of codes) {
       it(`runs a statement again after ${code}, and the write lands`, async () => {
         failures = [driverError(code)];
@@ -98,7 +99,7 @@ for (const target of targets()) {
     });
 
     it('does not retry a permanent error', async () => {
-      failures = [driverError(target.dialect === 'postgres' ? '42P01' : target.dialect === 'sqlite' ? 'SQLITE_ERROR' : 'ER_NO_SUCH_TABLE')];
+      failures = [driverError(forDialect(target, { postgres: '42P01', sqlite: 'SQLITE_ERROR', default: 'ER_NO_SUCH_TABLE' }))];
       calls = 0;
       await assert.rejects(store.destroy('anything'), (error: unknown) => {
         assert.ok(error instanceof SessionStoreError);

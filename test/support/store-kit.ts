@@ -1,4 +1,4 @@
-// Small helpers shared by the store-*.test.ts files: a Sequelize whose statements are recorded,
+// Small helpers shared by the test files: a Sequelize whose statements are recorded,
 // sessions with a chosen expiry, raw reads of a stored row, and the usual assertions on errors.
 import assert from 'node:assert/strict';
 import type { SessionData } from 'express-session';

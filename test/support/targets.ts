@@ -33,7 +33,7 @@ function connection(dialect: Dialect): Record<string, unknown> {
     host: url.hostname,
     port: Number(url.port),
     database: url.pathname.slice(1),
-    [dialect === 'postgres' ? 'user' : 'user']: decodeURIComponent(url.username),
+    user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
   };
 }
@@ -67,7 +67,7 @@ function connectV7(dialect: Dialect, options: Record<string, unknown>): Sequeliz
   } as never) as unknown as SequelizeLike;
 }
 
-/** The reachable targets, from SSS_TARGETS (set by scripts/test.mjs); all of them when unset. */
+/** The reachable targets, from SSS_TARGETS (set by scripts/test.mjs); the two SQLite ones, which need no server, when unset. */
 export function targets(): Target[] {
   const ids = (process.env.SSS_TARGETS ?? 'v6-sqlite,v7-sqlite').split(',').filter(Boolean);
   return ids.map((id) => {

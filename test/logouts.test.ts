@@ -1,12 +1,22 @@
-// Issue 6, race test (SPEC §3 "Logouts stick"): once destroy(sid) has resolved, the sets and touches
-// of that session that were already in flight (a slow request in another tab) do not bring it back.
+// SPEC §3 "Logouts stick": once destroy(sid) has resolved, the sets and touches of that session that
+// were already in flight (a slow request in another tab, another process) do not bring it back.
 // "In flight" is simulated two ways: issued just after destroy resolved (they started before the
 // logout but reach the database after it), and truly concurrent with it.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { targets, uniqueTable } from './support/targets.js';
-import { HOUR, dropTable, makeSession, openStore, withoutCookie, type SequelizeSessionStore } from './support/store-kit.js';
+import {
+  HOUR,
+  dropTable,
+  makeSession,
+  openStore,
+  rawRow,
+  sameDatabase,
+  withoutCookie,
+  type LoggedDb,
+  type SequelizeSessionStore,
+} from './support/store-kit.js';
 
 const key = () => randomBytes(32);
 
@@ -16,7 +26,7 @@ const variants = [
 ] as const;
 
 for (const target of targets()) {
-  describe(`${target.tag} hardening: destroy races (logouts stick)`, () => {
+  describe(`${target.tag} destroy races (logouts stick)`, () => {
     const table = uniqueTable('hard_race');
     let sequelize: any;
     const stores: SequelizeSessionStore[] = [];
@@ -96,5 +106,80 @@ for (const target of targets()) {
         });
       });
     }
+  });
+}
+
+for (const target of targets()) {
+  describe(`${target.tag} logouts stick (SPEC §3)`, () => {
+    const table = uniqueTable('logout');
+    const open = sameDatabase(target);
+    let db: LoggedDb;
+    let store: SequelizeSessionStore;
+    const extra: Array<{ db: LoggedDb; stores: SequelizeSessionStore[] }> = [];
+
+    before(async () => {
+      db = open();
+      store = openStore(db.sequelize, { tableName: table });
+      await store.sync();
+      await store.get('warm-up');
+    });
+    after(async () => {
+      await store?.close();
+      for (const { db: other, stores } of extra) {
+        for (const s of stores) await s.close();
+        await other.sequelize.close();
+      }
+      await dropTable(db.sequelize, table);
+      await db.sequelize?.close();
+    });
+
+    /** Another "process": its own Sequelize instance and store on the same table. */
+    function otherProcess(options: Parameters<typeof openStore>[1] = {}): { db: LoggedDb; store: SequelizeSessionStore } {
+      const other = open();
+      const s = openStore(other.sequelize, { tableName: table, ...options });
+      extra.push({ db: other, stores: [s] });
+      return { db: other, store: s };
+    }
+
+    describe('logouts stick', () => {
+      it('a set arriving after destroy returned does not bring the session back', async () => {
+        await store.set('logout-set', makeSession(HOUR, { user: 'ada' }));
+        await store.destroy('logout-set');
+        await store.set('logout-set', makeSession(HOUR, { user: 'ada', stale: true }));
+        assert.equal(await store.get('logout-set'), null);
+        assert.ok(!('logout-set' in (await store.all())));
+        const row = await rawRow(db.sequelize, table, 'logout-set');
+        assert.ok(row === undefined || !String(row.sess).includes('ada'), 'no data stored for it');
+      });
+
+      it('the same when the late set comes from another process', async () => {
+        const { store: other } = otherProcess();
+        await store.set('logout-xproc', makeSession(HOUR, { user: 'bob' }));
+        await other.get('logout-xproc');
+        await store.destroy('logout-xproc');
+        await other.set('logout-xproc', makeSession(HOUR, { user: 'bob', stale: true }));
+        assert.equal(await store.get('logout-xproc'), null);
+        assert.equal(await other.get('logout-xproc'), null);
+      });
+
+      it('a touch arriving after destroy returned does not bring it back either', async () => {
+        await store.set('logout-touch', makeSession(HOUR, { user: 'cy' }));
+        await store.destroy('logout-touch');
+        await store.touch('logout-touch', makeSession(5 * HOUR, { user: 'cy' }));
+        assert.equal(await store.get('logout-touch'), null);
+        const { store: other } = otherProcess({ touchAfter: 60_000 });
+        await other.touch('logout-touch', makeSession(6 * HOUR, { user: 'cy' }));
+        assert.equal(await store.get('logout-touch'), null);
+        assert.equal(Object.keys(await store.all()).includes('logout-touch'), false, 'all() does not list it either');
+      });
+
+      it('a set racing the destroy, issued in the same tick, ends destroyed or stored but never errors', async () => {
+        await store.set('logout-race', makeSession(HOUR, { v: 1 }));
+        const results = await Promise.allSettled([store.destroy('logout-race'), store.set('logout-race', makeSession(HOUR, { v: 2 }))]);
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled']);
+        await store.set('logout-race', makeSession(HOUR, { v: 3 }));
+        assert.ok([null, 2].includes((await store.get('logout-race') as any)?.v ?? null));
+      });
+    });
   });
 }

@@ -1,8 +1,9 @@
-// Issue 6: secrets at rest (SPEC §2.1 hashSids/encryption, §2.4 "hashSids", "Encryption keys").
+// SPEC §2.1 hashSids/encryption, §2.4 "hashSids", "Encryption keys", "Corrupt rows": secrets at rest.
 // Encryption: the raw column never holds the plaintext; tampered, truncated, copied and foreign
 // blobs are a miss plus an ERR_CORRUPT_SESSION event, never a throw; keys rotate; wrong keys are
-// refused without echoing them; still one statement per operation. hashSids: the table holds
-// SHA-256 (or HMAC-SHA-256) hex digests, never the ids; all() and destroyWhere's `except` work.
+// refused without echoing them (checked once: no database involved); still one statement per
+// operation. hashSids: the table holds SHA-256 (or HMAC-SHA-256) hex digests, never the ids; all()
+// and destroyWhere's `except` work. A row that cannot be decoded is a miss, reported without its id.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
@@ -43,7 +44,7 @@ function flipOne(sealed: string): string {
 }
 
 for (const target of targets()) {
-  describe(`${target.tag} hardening: encryption at rest`, () => {
+  describe(`${target.tag} encryption at rest`, () => {
     const table = uniqueTable('hard_enc');
     const k1 = randomBytes(32);
     const k2 = randomBytes(32).toString('hex');
@@ -170,37 +171,6 @@ for (const target of targets()) {
       assert.notEqual(await idOf('rot-old'), await idOf('rot-new'));
     });
 
-    it('wrong keys are refused at construction with ERR_INVALID_OPTION, without echoing the key', () => {
-      const hex63 = randomBytes(32).toString('hex').slice(1);
-      const short = randomBytes(31);
-      const wrong: Array<[string, unknown, string[]]> = [
-        ['31 bytes', short, [short.toString('hex'), short.toString('base64'), short.toString('hex').slice(0, 16)]],
-        ['63 hex characters', hex63, [hex63, hex63.slice(0, 16)]],
-        ['a number', 123456789012345, ['123456789012345']],
-        ['65 hex characters', `${hex63}abc`, [hex63.slice(0, 16)]],
-        ['a 32-character passphrase', 'correct horse battery staple!!!!', ['correct horse']],
-      ];
-      for (const [name, key, secrets] of wrong) {
-        let caught: (Error & { code?: string }) | undefined;
-        try {
-          new SequelizeSessionStore({ sequelize, tableName: table, encryption: { keys: [k1, key as string] }, expiration: { interval: false } });
-        } catch (error) {
-          caught = error as Error & { code?: string };
-        }
-        assert.ok(caught, `${name}: accepted`);
-        assert.equal(caught.code, 'ERR_INVALID_OPTION', `${name}: ${caught.code} ${caught.message}`);
-        assert.match(caught.message, /encryption\.keys\[1\]/);
-        for (const secret of secrets) assert.ok(!caught.message.includes(secret), `${name}: the message echoes the key: ${caught.message}`);
-        assert.ok(!caught.message.includes(k1.toString('hex').slice(0, 16)), 'the message echoes another key');
-      }
-      for (const encryption of [{ keys: [] }, { keys: 'x'.repeat(64) }, {}]) {
-        assert.throws(
-          () => new SequelizeSessionStore({ sequelize, tableName: table, encryption: encryption as never, expiration: { interval: false } }),
-          { code: 'ERR_INVALID_OPTION' },
-        );
-      }
-    });
-
     it('one SQL statement per get, set, touch and destroy with hashSids and encryption on', async () => {
       const store = openStore(sequelize, { tableName: table, hashSids: true, encryption: { keys: [k1] } });
       stores.push(store);
@@ -216,7 +186,7 @@ for (const target of targets()) {
     });
   });
 
-  describe(`${target.tag} hardening: hashSids`, () => {
+  describe(`${target.tag} hashSids`, () => {
     const table = uniqueTable('hard_hash');
     const hmacTable = uniqueTable('hard_hmac');
     const userTable = uniqueTable('hard_hash_user');
@@ -306,3 +276,94 @@ for (const target of targets()) {
     });
   });
 }
+
+for (const target of targets()) {
+  describe(`${target.tag} corrupt rows`, () => {
+    const table = uniqueTable('sec_corrupt');
+    let sequelize: any;
+    let store: SequelizeSessionStore;
+
+    before(async () => {
+      sequelize = connectLogged(target).sequelize;
+      store = openStore(sequelize, { tableName: table });
+      await store.sync();
+    });
+    after(async () => {
+      await store?.close();
+      await dropTable(sequelize, table);
+      await sequelize?.close();
+    });
+
+    describe('corrupt rows', () => {
+      it('a row that cannot be decoded is a miss, reported through the error event without id or content', async () => {
+        const sid = `corrupt-${Math.random().toString(36).slice(2)}`;
+        await store.set(sid, makeSession(HOUR, { v: 1 }));
+        await rawSetSess(sequelize, table, sid, '{"this is":GARBAGE-CONTENT');
+        const events: Array<Error & { code?: string }> = [];
+        const listener = (error: Error & { code?: string }) => events.push(error);
+        store.on('error', listener);
+        try {
+          assert.equal(await store.get(sid), null);
+          assert.equal(events.length, 1);
+          assert.equal(events[0]!.code, 'ERR_CORRUPT_SESSION');
+          assert.ok(!events[0]!.message.includes(sid), 'no session id in the error');
+          assert.ok(!events[0]!.message.includes('GARBAGE'), 'no content in the error');
+          const all = await store.all();
+          assert.ok(!(sid in all), 'all() skips it');
+          assert.equal(events.length, 2, 'and reports it');
+        } finally {
+          store.off('error', listener);
+        }
+        // Without a listener: still a miss, nothing thrown (an EventEmitter would throw on an unheard 'error').
+        assert.equal(await store.get(sid), null);
+        // A valid JSON value that is not a session object is corrupt too.
+        await store.set(`${sid}-arr`, makeSession(HOUR));
+        await rawSetSess(sequelize, table, `${sid}-arr`, '[1,2,3]');
+        assert.equal(await store.get(`${sid}-arr`), null);
+      });
+    });
+  });
+}
+
+// Key checks look at the options alone, never at the database: they run once.
+describe('encryption keys', () => {
+  const k1 = randomBytes(32);
+  let sequelize: any;
+  before(() => {
+    sequelize = targets()[0]!.connect();
+  });
+  after(async () => {
+    await sequelize?.close();
+  });
+
+  it('wrong keys are refused at construction with ERR_INVALID_OPTION, without echoing the key', () => {
+    const hex63 = randomBytes(32).toString('hex').slice(1);
+    const short = randomBytes(31);
+    const wrong: Array<[string, unknown, string[]]> = [
+      ['31 bytes', short, [short.toString('hex'), short.toString('base64'), short.toString('hex').slice(0, 16)]],
+      ['63 hex characters', hex63, [hex63, hex63.slice(0, 16)]],
+      ['a number', 123456789012345, ['123456789012345']],
+      ['65 hex characters', `${hex63}abc`, [hex63.slice(0, 16)]],
+      ['a 32-character passphrase', 'correct horse battery staple!!!!', ['correct horse']],
+    ];
+    for (const [name, key, secrets] of wrong) {
+      let caught: (Error & { code?: string }) | undefined;
+      try {
+        new SequelizeSessionStore({ sequelize, tableName: 'never_made', encryption: { keys: [k1, key as string] }, expiration: { interval: false } });
+      } catch (error) {
+        caught = error as Error & { code?: string };
+      }
+      assert.ok(caught, `${name}: accepted`);
+      assert.equal(caught.code, 'ERR_INVALID_OPTION', `${name}: ${caught.code} ${caught.message}`);
+      assert.match(caught.message, /encryption\.keys\[1\]/);
+      for (const secret of secrets) assert.ok(!caught.message.includes(secret), `${name}: the message echoes the key: ${caught.message}`);
+      assert.ok(!caught.message.includes(k1.toString('hex').slice(0, 16)), 'the message echoes another key');
+    }
+    for (const encryption of [{ keys: [] }, { keys: 'x'.repeat(64) }, {}]) {
+      assert.throws(
+        () => new SequelizeSessionStore({ sequelize, tableName: 'never_made', encryption: encryption as never, expiration: { interval: false } }),
+        { code: 'ERR_INVALID_OPTION' },
+      );
+    }
+  });
+});

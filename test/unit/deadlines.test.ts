@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { Deadlines } from '../src/deadlines.js';
-import type { Deadline } from '../src/execution.js';
-import { SessionStoreError } from '../src/errors.js';
+import { Deadlines } from '../../src/deadlines.js';
+import type { Deadline } from '../../src/execution.js';
+import { SessionStoreError } from '../../src/errors.js';
 
 const TIMEOUT = 300;
 

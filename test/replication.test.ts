@@ -1,4 +1,4 @@
-// Issue 6, replica test (SPEC §3 "Replication"): with Sequelize's `replication`, every store read
+// Replica test (SPEC §3 "Replication"): with Sequelize's `replication`, every store read
 // goes to the primary. The read pool points at another, empty database (`sss_replica`), so a read
 // that went there would fail (no table) or miss: set then get/all/length returning the data proves
 // they went to the primary. PostgreSQL only.
@@ -39,7 +39,7 @@ async function ensureReplicaDatabase(): Promise<void> {
 for (const target of targets()) {
   if (target.dialect !== 'postgres') continue;
 
-  describe(`${target.tag} hardening: replication (reads go to the primary)`, () => {
+  describe(`${target.tag} replication (reads go to the primary)`, () => {
     const table = uniqueTable('hard_replica');
     let sequelize: any;
     let store: SequelizeSessionStore;

@@ -1,4 +1,4 @@
-// Issue 6, fault test (SPEC §2.1 operationTimeout, §3 Faults): the database is cut away under load
+// Fault test (SPEC §2.1 operationTimeout, §3 Faults): the database is cut away under load
 // through a TCP proxy (the shared servers are never touched), then brought back on the same port.
 // Network dialects only: SQLite has no connection to cut.
 import assert from 'node:assert/strict';
@@ -92,7 +92,7 @@ function guardSequelizePool(target: Target, sequelize: any, caught: unknown[]): 
 for (const target of targets()) {
   if (target.dialect === 'sqlite') continue;
 
-  describe(`${target.tag} hardening: faults (database cut away through a TCP proxy)`, () => {
+  describe(`${target.tag} faults (database cut away through a TCP proxy)`, () => {
     const table = uniqueTable('hard_fault');
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -1,4 +1,4 @@
-// Issue 6, fuzz test (SPEC §2.4 "Ids", §3 "Bad input"): generated sids (any unicode, empty, huge,
+// Fuzz test (SPEC §2.4 "Ids", §3 "Bad input"): generated sids (any unicode, empty, huge,
 // NUL-bearing, lone surrogates, SQL-shaped, around the 255 limit) and sessions (nested JSON,
 // unicode keys; some cyclic, BigInt-holding or too large). Property: `set` resolves and `get`
 // returns deep-equal data, or `set` rejects with an InvalidInputError of the expected code; get,
@@ -119,7 +119,7 @@ const show = (sid: string) => JSON.stringify(sid.length > 60 ? `${sid.slice(0, 6
 
 for (const target of targets()) {
   const count = samplesFor(target);
-  describe(`${target.tag} hardening: fuzz (${count.toLocaleString('en')} generated sids and sessions)`, () => {
+  describe(`${target.tag} fuzz (${count.toLocaleString('en')} generated sids and sessions)`, () => {
     const table = uniqueTable('hard_fuzz');
     let sequelize: any;
     let store: SequelizeSessionStore;

@@ -1,5 +1,5 @@
-// SPEC §2.2: every method of the store, promise and callback forms, on every target; and the
-// CommonJS shape of SPEC §2 (the seed's factory form, word for word).
+// SPEC §2.2: every method of the store, promise and callback forms, on every target, and close();
+// and the CommonJS shape of SPEC §2 (the seed's factory form, word for word).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import session = require('express-session');
@@ -8,6 +8,7 @@ import { targets, uniqueTable } from './support/targets.js';
 import {
   DAY,
   HOUR,
+  SequelizeSessionStore,
   connectLogged,
   defineUserModel,
   dropTable,
@@ -15,9 +16,9 @@ import {
   openStore,
   rawCount,
   rawRow,
+  rejectsWithCode,
   viaCallback,
   withoutCookie,
-  type SequelizeSessionStore,
 } from './support/store-kit.js';
 
 for (const target of targets()) {
@@ -62,7 +63,7 @@ for (const target of targets()) {
       assert.equal(await store.set('set-get', sess), undefined);
       const got = await store.get('set-get');
       assert.deepEqual(withoutCookie(got), { user: { id: 7, name: 'Ada' }, visits: 3, tags: ['a', 'b'], flag: false });
-      // (exact to the millisecond: see store-details; here a 1 ms tolerance keeps this test about get/set)
+      // (exact to the millisecond: see expiry-and-touch.test.ts; here a 1 ms tolerance keeps this test about get/set)
       assert.ok(Math.abs(new Date(String(got!.cookie.expires)).getTime() - new Date(String(sess.cookie.expires)).getTime()) <= 1);
       assert.equal(got!.cookie.originalMaxAge, HOUR);
     });
@@ -354,6 +355,70 @@ for (const target of targets()) {
       const modern = new Modern({ sequelize, model });
       stores.push(modern);
       assert.equal(((await modern.get('seed-new')) as any).b, 2);
+    });
+  });
+}
+
+for (const target of targets()) {
+  describe(`${target.tag} close()`, () => {
+    const table = uniqueTable('api_close');
+    let sequelize: any;
+    let store: SequelizeSessionStore;
+
+    before(async () => {
+      sequelize = connectLogged(target).sequelize;
+      store = openStore(sequelize, { tableName: table });
+      await store.sync();
+    });
+    after(async () => {
+      await store?.close();
+      await dropTable(sequelize, table);
+      await sequelize?.close();
+    });
+
+    describe('close()', () => {
+      it('waits for operations in flight, then every operation rejects with ERR_STORE_CLOSED', async () => {
+        // An instance of our own whose `benchmark` logging records when each statement has finished in the database.
+        const order: string[] = [];
+        const storage = sequelize.options.storage ?? sequelize.options.replication?.write?.storage;
+        const watched: any = target.connect({
+          ...(target.dialect === 'sqlite' ? { storage } : {}),
+          benchmark: true,
+          logging: (line: string) => line.startsWith('Executed') && order.push('statement done'),
+        });
+        const s = openStore(watched, { tableName: table });
+        await s.sync();
+        order.length = 0;
+        try {
+          const writing = s.set('closing', makeSession(HOUR, { v: 1 }));
+          await s.close().then(() => order.push('close'));
+          await writing;
+        } finally {
+          await watched.close();
+        }
+        assert.deepEqual(order, ['statement done', 'close'], 'close resolved after the set in flight finished');
+        assert.equal((await store.get('closing') as any).v, 1, 'the in-flight set completed');
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ['get', () => s.get('closing')],
+          ['set', () => s.set('closing', makeSession(HOUR))],
+          ['touch', () => s.touch('closing', makeSession(HOUR))],
+          ['destroy', () => s.destroy('closing')],
+          ['all', () => s.all()],
+          ['length', () => s.length()],
+          ['clear', () => s.clear()],
+          ['cleanExpired', () => s.cleanExpired()],
+          ['destroyWhere', () => s.destroyWhere({ userId: 1 })],
+          ['sync', () => s.sync()],
+        ];
+        for (const [name, call] of calls) {
+          const error = await rejectsWithCode(call(), 'ERR_STORE_CLOSED');
+          assert.ok(error.message.length > 0, name);
+        }
+        const [error] = await viaCallback((cb) => s.get('closing', cb));
+        assert.equal((error as { code?: string }).code, 'ERR_STORE_CLOSED');
+        assert.ok(await store.get('closing'), 'nothing was destroyed after close');
+        assert.equal(await s.close(), undefined, 'close twice is fine');
+      });
     });
   });
 }

@@ -1,6 +1,7 @@
-// Issue 6, leak test (SPEC §2.4 "Bound parameters", §3 "Nothing leaks"): during a full run of
-// operations, failures included, neither Sequelize's `logging`, nor the `debug` channel, nor any
-// error (message, stack, util.inspect) nor any `error` event holds a session id or session content.
+// SPEC §2.4 "Bound parameters", §3 "Nothing leaks": every value is bound, so no SQL text Sequelize
+// logs holds a sid, session content or an extras value; and during a full run of operations,
+// failures included, neither Sequelize's `logging`, nor the `debug` channel, nor any error
+// (message, stack, util.inspect) nor any `error` event holds a session id or session content.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
@@ -8,14 +9,25 @@ import { format, inspect } from 'node:util';
 import createDebug from 'debug';
 import { interceptStatements } from './support/intercept.js';
 import { targets, uniqueTable } from './support/targets.js';
-import { HOUR, dropTable, makeSession, openStore, quoteIdentifier, quoteTable, type SequelizeSessionStore } from './support/store-kit.js';
+import {
+  HOUR,
+  connectLogged,
+  defineUserModel,
+  dropTable,
+  makeSession,
+  openStore,
+  quoteIdentifier,
+  quoteTable,
+  statementsDuring,
+  type SequelizeSessionStore,
+} from './support/store-kit.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const tag = () => randomBytes(9).toString('hex');
 
 for (const target of targets()) {
-  describe(`${target.tag} hardening: nothing leaks (logging, debug, errors, events)`, () => {
+  describe(`${target.tag} nothing leaks (logging, debug, errors, events)`, () => {
     const SID = `SIDMARK-${tag()}`;
     const CONTENT = `CONTENTMARK-${tag()}`;
     const table = uniqueTable('hard_leak');
@@ -207,6 +219,68 @@ for (const target of targets()) {
         leaks.map(([where, text]) => `${where}: ${text.slice(0, 300)}`),
         [],
       );
+    });
+  });
+}
+
+for (const target of targets()) {
+  describe(`${target.tag} bound parameters (SPEC §2.4)`, () => {
+    const table = uniqueTable('leak_bind');
+    let sequelize: any;
+    let log: string[];
+    let store: SequelizeSessionStore;
+
+    before(async () => {
+      ({ sequelize, log } = connectLogged(target));
+      store = openStore(sequelize, { tableName: table });
+      await store.sync();
+    });
+    after(async () => {
+      await store?.close();
+      await dropTable(sequelize, table);
+      await sequelize?.close();
+    });
+
+    describe('bound parameters', () => {
+      const userTable = uniqueTable('det_bind');
+      let userStore: SequelizeSessionStore;
+      before(async () => {
+        const Model = defineUserModel(target, sequelize, userTable);
+        await Model.sync();
+        userStore = openStore(sequelize, { model: Model, extras: (data, sess) => { data.userId = (sess as any).userId ?? null; } });
+      });
+      after(async () => {
+        await userStore?.close();
+        await dropTable(sequelize, userTable);
+      });
+
+      it('neither the sid nor the session content appear in any SQL text Sequelize logs', async () => {
+        const sid = `SIDMARK-${Math.random().toString(36).slice(2)}`;
+        const other = `OTHERSID-${Math.random().toString(36).slice(2)}`;
+        const content = `CONTENTMARK-${Math.random().toString(36).slice(2)}`;
+        const statements = await statementsDuring(log, async () => {
+          for (const s of [store, userStore]) {
+            await s.set(sid, makeSession(HOUR, { secret: content, userId: 4242 }));
+            await s.set(other, makeSession(HOUR, { secret: content, userId: 4242 }));
+            assert.equal((await s.get(sid) as any).secret, content);
+            await s.touch(sid, makeSession(2 * HOUR, { secret: content }));
+            assert.ok(sid in (await s.all()));
+            await s.length();
+            await s.destroy(other);
+            await s.cleanExpired();
+          }
+          assert.equal(await userStore.destroyWhere({ userId: 4242 }, { except: sid }), 0);
+          await userStore.set(other, makeSession(HOUR, { secret: content, userId: 4242 }));
+          assert.equal(await userStore.destroyWhere({ userId: 4242 }, { except: sid }), 0, 'the destroyed marker stays destroyed');
+          await store.destroy(sid);
+        });
+        assert.ok(statements.length >= 17, `${statements.length} statements logged`);
+        for (const sql of statements) {
+          assert.ok(!sql.includes(sid) && !sql.includes(other), `a sid in the SQL text: ${sql}`);
+          assert.ok(!sql.includes(content), `session content in the SQL text: ${sql}`);
+          assert.ok(!sql.includes('4242'), `an extras value in the SQL text: ${sql}`);
+        }
+      });
     });
   });
 }
