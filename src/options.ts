@@ -112,6 +112,13 @@ export interface SessionStoreLayoutOptions<M extends ModelLike = SessionModelSta
    * @default 5_000
    */
   operationTimeout?: number;
+  /**
+   * A `set` writes only the top-level keys this request added, changed or deleted since it read the
+   * session, merged into the stored row in one statement: overlapping requests of one user keep
+   * each other's changes. Whole writes where the database cannot merge (see the README).
+   * @default false
+   */
+  merge?: boolean;
 }
 
 /** The Sequelize instance (v6 `sequelize` or v7 `@sequelize/core`): required, as `sequelize` or as `db`. */
@@ -159,11 +166,13 @@ export interface ResolvedOptions {
   readonly hashSids: SessionStoreLayoutOptions['hashSids'];
   readonly encryption: SessionStoreLayoutOptions['encryption'];
   readonly operationTimeout: number;
+  readonly merge: boolean;
 }
 
 const KNOWN = new Set([
   'sequelize', 'db', 'model', 'preset', 'tableName', 'columns', 'extras', 'expiration', 'disableTouch',
   'touchAfter', 'serializer', 'createTable', 'maxSessionBytes', 'hashSids', 'encryption', 'operationTimeout',
+  'merge',
 ]);
 
 /** connect-session-sequelize's options, with what replaces them here. */
@@ -304,5 +313,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     hashSids: options.hashSids as ResolvedOptions['hashSids'],
     encryption: options.encryption as ResolvedOptions['encryption'],
     operationTimeout,
+    merge: checkBoolean('merge', options.merge, false),
   });
 }

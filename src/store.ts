@@ -27,6 +27,8 @@ import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
 import { ensureTable } from './table.js';
 import { resolveModel, type SessionModel } from './model.js';
 import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions, type SessionModelStatic } from './options.js';
+import { MergeTracker } from './merge.js';
+import { mergeSqlFor, type MergeSql } from './merge-sql.js';
 import { Pruner } from './pruner.js';
 import { assertSequelize, compat, type ModelLike, type SequelizeCompat } from './sequelize-compat.js';
 import { buildStatements, MARKER_LIFE_MS, type Statements } from './statements.js';
@@ -117,6 +119,9 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   /** Stored expiries this process read or wrote, for `touchAfter`. */
   readonly #known = new Map<string, number>();
   #pruning: Promise<number> | undefined;
+  /** With `merge`: the merging upserts (undefined where a set writes whole) and the base of each read. */
+  #mergeSql: MergeSql | undefined;
+  readonly #merges = new MergeTracker();
   /** Rows per prune batch, learned so that each batch takes 25–50 ms. */
   #pruneSize: number;
   /**
@@ -171,6 +176,14 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       marker: json ? this.#dialect.jsonMarker : model.shape.textMarker,
       sealer: createSealer(this.#options.encryption),
     });
+    const sessType = [...model.info.attributes.values()].find((a) => this.#compat.quoteIdentifier(a.column) === model.shape.sess)?.type ?? 'TEXT';
+    this.#mergeSql = this.#options.merge
+      ? mergeSqlFor(this.#compat.dialect, this.#dialect, model, {
+          encrypted: this.#options.encryption !== undefined,
+          jsonText: this.#options.serializer === JSON,
+          sessType,
+        })
+      : undefined;
   }
 
   /**
@@ -179,6 +192,16 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
    */
   get model(): M {
     return this.#model.model as M;
+  }
+
+  /**
+   * express-session builds each request's session here from what `get` returned, and later saves
+   * that very object: with `merge`, the object's content now is the base its `set` is diffed with.
+   */
+  override createSession(...args: Parameters<Store['createSession']>): ReturnType<Store['createSession']> {
+    const session = super.createSession(...args);
+    if (this.#mergeSql !== undefined) this.#merges.read(session);
+    return session;
   }
 
   override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {
@@ -288,6 +311,8 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     if (this.#adopting) return this.#track('set', () => this.#set(sid, session));
     let bind: unknown[];
     let extraAttributes: string[];
+    let sql: string;
+    const merge = this.#mergeSql === undefined ? undefined : this.#merges.diff(session);
     const now = Date.now();
     let expire: number;
     let key: string;
@@ -307,12 +332,20 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       bind = [key, encoded, this.#sql.time(expire)];
       extraAttributes = this.#extras(sid, session, bind);
       bind.push(this.#sql.time(now));
+      sql = this.#sql.upsert(extraAttributes);
+      // With a base to diff with, only the changed keys go into the row as it is now.
+      const merged = merge && this.#mergeSql!.upsert(sql, extraAttributes.length);
+      if (merged) {
+        sql = merged;
+        for (const value of this.#mergeSql!.bind(merge)) bind.push(value);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
     this.#gets.delete(key);
     return this.#track('set', async (deadline) => {
-      const changed = (await this.#query('set', this.#sql.upsert(extraAttributes), bind, COUNT, deadline)) as number;
+      const changed = (await this.#query('set', sql, bind, COUNT, deadline)) as number;
+      if (merge) this.#merges.wrote(session, merge);
       if (this.#options.touchAfter > 0) {
         // An upsert a destroy marker held off (or that found the same values) leaves the row as it was.
         if (changed > 0) this.#remember(key, expire);

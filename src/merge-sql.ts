@@ -1,0 +1,136 @@
+/**
+ * `merge: true` in SQL: the merging form of each dialect's upsert. Only the `sess` assignment of the
+ * conflict branch changes; the row is patched as it is at write time, one statement as before.
+ */
+import type { Dialect } from './dialects/index.js';
+import type { Diff } from './merge.js';
+import type { SessionModel } from './model.js';
+import type { DialectName } from './sequelize-compat.js';
+
+export interface MergeSql {
+  /** The merging form of an upsert built with `extraCount` extras; undefined when it cannot be made. */
+  upsert(whole: string, extraCount: number): string | undefined;
+  /** The bind values the merging form takes after the upsert's own. */
+  bind(diff: Diff): unknown[];
+}
+
+/** Past this many upsert texts (one per list of extras) no more merging forms are kept. */
+const MAX_FORMS = 64;
+
+const entry = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;
+const patchOf = (diff: Diff) => `{${diff.changed.map(([key, json]) => entry(key, json)).join(',')}}`;
+
+/**
+ * Per dialect: the SQL replacing the conflict branch's `sess` value, given the placeholders of
+ * now (in the `expire` column's form) and of the merge's bind values, and those bind values.
+ * Each keeps the existing rules: the row is merged only when it holds a live, unexpired session
+ * that is a JSON object; an expired row or a lapsed marker gets the whole session (a merge never
+ * revives an expired row's keys), and a live marker is still left alone by the upsert's condition.
+ */
+interface Form {
+  /** [text to replace in the upsert, its replacement]. */
+  splice(now: string, first: number): readonly [string, string];
+  bind(diff: Diff): unknown[];
+}
+
+/** $first: the patch (changed keys); $first+1: a JSON array of the removed keys. */
+const patchAndRemoved = (diff: Diff): unknown[] => [patchOf(diff), JSON.stringify(diff.removed)];
+
+function postgres(model: SessionModel, live: string, sessType: string): Form {
+  const { sess, expire } = model.shape;
+  const current = `cur.${sess}`;
+  // jsonb `-` drops top-level keys, `||` replaces top-level keys whole and keeps real nulls.
+  const asJsonb = sessType === 'JSONB' ? current : `${current}::jsonb`;
+  const back = sessType === 'JSONB' ? '' : sessType === 'JSON' ? '::json' : '::text';
+  // A text column may hold anything; only text that opens an object is cast (a failed cast would fail the set).
+  const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : sessType === 'JSON' ? `json_typeof(${current}) = 'object'` : `left(${current}, 1) = '{'`;
+  return {
+    splice: (now, first) => [
+      `${sess} = EXCLUDED.${sess}`,
+      `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${object} ` +
+        `THEN ((${asJsonb} - ARRAY(SELECT jsonb_array_elements_text($${first + 1}::jsonb))) || $${first}::jsonb)${back} ` +
+        `ELSE EXCLUDED.${sess} END`,
+    ],
+    bind: patchAndRemoved,
+  };
+}
+
+/** A json_each row's value as JSON text; a number through its path, which keeps its digits exact. */
+const jsonText = (doc: string, row: string) =>
+  `CASE ${row}.type WHEN 'object' THEN ${row}.value WHEN 'array' THEN ${row}.value WHEN 'text' THEN json_quote(${row}.value) ` +
+  `WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' ELSE ${doc} -> ${row}.fullkey END`;
+
+function sqlite(model: SessionModel, live: string): Form {
+  const { sess, expire } = model.shape;
+  const current = `cur.${sess}`;
+  return {
+    // json_patch would drop keys set to null: the object is rebuilt as text from its kept members
+    // and the patch's, so real nulls, nested objects and numbers stay exact. A member it cannot
+    // address (a number under a key holding a double quote) leaves the text NULL: a whole write then.
+    splice: (now, first) => [
+      `${sess} = excluded.${sess}`,
+      `${sess} = CASE WHEN NOT (cur.${expire} > ${now} AND ${live} AND json_valid(${current})) THEN excluded.${sess} ` +
+        `WHEN json_type(${current}) <> 'object' THEN excluded.${sess} ` +
+        `ELSE COALESCE((SELECT CASE WHEN count(m.v) = count(*) THEN '{' || COALESCE(group_concat(json_quote(m.k) || ':' || m.v, ','), '') || '}' END FROM (` +
+        `SELECT o.key AS k, ${jsonText(current, 'o')} AS v FROM json_each(${current}) o ` +
+        `WHERE o.key NOT IN (SELECT p.key FROM json_each($${first}) p) AND o.key NOT IN (SELECT r.value FROM json_each($${first + 1}) r) ` +
+        `UNION ALL SELECT p.key, ${jsonText(`$${first}`, 'p')} FROM json_each($${first}) p) m), excluded.${sess}) END`,
+    ],
+    bind: patchAndRemoved,
+  };
+}
+
+function mysql(model: SessionModel, live: string): Form {
+  const { sess, expire } = model.shape;
+  return {
+    // JSON_MERGE_PATCH deletes keys patched with null and merges nested objects: it only drops
+    // every changed or removed key ($first), and JSON_MERGE_PRESERVE then adds the changed ones
+    // ($first+1) whole, nulls included, to an object that no longer has them.
+    splice: (now, first) => [
+      `VALUES(${sess}), ${sess})`,
+      `CASE WHEN ${expire} > ${now} AND ${live} AND JSON_VALID(${sess}) THEN ` +
+        `IF(JSON_TYPE(${sess}) = 'OBJECT', JSON_MERGE_PRESERVE(JSON_MERGE_PATCH(${sess}, $${first}), $${first + 1}), VALUES(${sess})) ` +
+        `ELSE VALUES(${sess}) END, ${sess})`,
+    ],
+    bind: (diff) => {
+      const dropped = diff.changed.map(([key]) => entry(key, 'null'));
+      for (const key of diff.removed) dropped.push(entry(key, 'null'));
+      return [`{${dropped.join(',')}}`, patchOf(diff)];
+    },
+  };
+}
+
+/**
+ * The merging upserts of a store, or undefined where `set` must write whole: a dialect without
+ * these JSON functions, a sealed (encrypted) value, or a serializer other than JSON.
+ */
+export function mergeSqlFor(
+  name: DialectName,
+  dialect: Dialect,
+  model: SessionModel,
+  options: { encrypted: boolean; jsonText: boolean; sessType: string },
+): MergeSql | undefined {
+  if (options.encrypted || (model.shape.sessKind === 'text' && !options.jsonText)) return undefined;
+  const form =
+    name === 'postgres' ? postgres(model, dialect.live(model.shape, 'cur'), options.sessType)
+    : name === 'sqlite' ? sqlite(model, dialect.live(model.shape, 'cur'))
+    : name === 'mysql' || name === 'mariadb' ? mysql(model, dialect.live(model.shape))
+    : undefined;
+  if (form === undefined) return undefined;
+  // `now` as the upsert compares it with `expire`: in that column's own form.
+  const time = model.expireForm ? (placeholder: string) => model.expireForm!.write(placeholder) : (placeholder: string) => dialect.time(placeholder);
+  const forms = new Map<string, string | undefined>();
+  return {
+    upsert(whole, extraCount) {
+      if (forms.has(whole)) return forms.get(whole);
+      // Bind order of the upsert: sid, sess, expire, the extras, now; the merge's values follow.
+      const [from, to] = form.splice(time(`$${extraCount + 4}`), extraCount + 5);
+      const at = whole.indexOf(from);
+      // The text to replace must be there exactly once; otherwise this upsert writes whole.
+      const sql = at < 0 || whole.indexOf(from, at + 1) >= 0 ? undefined : whole.slice(0, at) + to + whole.slice(at + from.length);
+      if (forms.size < MAX_FORMS) forms.set(whole, sql);
+      return sql;
+    },
+    bind: form.bind,
+  };
+}
