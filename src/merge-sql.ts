@@ -8,14 +8,17 @@ import type { SessionModel } from './model.js';
 import type { DialectName } from './sequelize-compat.js';
 
 export interface MergeSql {
-  /** The merging form of an upsert built with `extraCount` extras; undefined when it cannot be made. */
-  upsert(whole: string, extraCount: number): string | undefined;
-  /** The bind values the merging form takes after the upsert's own. */
-  bind(diff: Diff): unknown[];
+  /**
+   * The merging form of an upsert (built with `extraCount` extras) for this diff, with the bind
+   * values it takes after the upsert's own; undefined when this set must write whole.
+   */
+  statement(whole: string, extraCount: number, diff: Diff): { sql: string; bind: unknown[] } | undefined;
 }
 
-/** Past this many upsert texts (one per list of extras) no more merging forms are kept. */
-const MAX_FORMS = 64;
+/** Past this many merging texts (per list of extras, and per arity on MySQL) no more are kept. */
+const MAX_FORMS = 256;
+/** MySQL/MariaDB: the most keys one merging set removes and rewrites; a larger diff writes whole. */
+const MAX_PATHS = 64;
 
 const entry = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;
 const patchOf = (diff: Diff) => `{${diff.changed.map(([key, json]) => entry(key, json)).join(',')}}`;
@@ -28,9 +31,11 @@ const patchOf = (diff: Diff) => `{${diff.changed.map(([key, json]) => entry(key,
  * revives an expired row's keys), and a live marker is still left alone by the upsert's condition.
  */
 interface Form {
+  /** How many bind values the SQL takes for this diff (one SQL text per arity); undefined: write whole. */
+  arity(diff: Diff): number | undefined;
   /** [text to replace in the upsert, its replacement]. */
-  splice(now: string, first: number): readonly [string, string];
-  bind(diff: Diff): unknown[];
+  splice(now: string, first: number, arity: number): readonly [string, string];
+  bind(diff: Diff, arity: number): unknown[];
 }
 
 /** $first: the patch (changed keys); $first+1: a JSON array of the removed keys. */
@@ -51,6 +56,7 @@ function postgres(model: SessionModel, live: string, sessType: string): Form {
         `THEN ((${asJsonb} - ARRAY(SELECT jsonb_array_elements_text($${first + 1}::jsonb))) || $${first}::jsonb)${back} ` +
         `ELSE EXCLUDED.${sess} END`,
     ],
+    arity: () => 2,
     bind: patchAndRemoved,
   };
 }
@@ -76,6 +82,7 @@ function sqlite(model: SessionModel, live: string): Form {
         `WHERE o.key NOT IN (SELECT p.key FROM json_each($${first}) p) AND o.key NOT IN (SELECT r.value FROM json_each($${first + 1}) r) ` +
         `UNION ALL SELECT p.key, ${jsonText(`$${first}`, 'p')} FROM json_each($${first}) p) m), excluded.${sess}) END`,
     ],
+    arity: () => 2,
     bind: patchAndRemoved,
   };
 }
@@ -83,19 +90,33 @@ function sqlite(model: SessionModel, live: string): Form {
 function mysql(model: SessionModel, live: string): Form {
   const { sess, expire } = model.shape;
   return {
-    // JSON_MERGE_PATCH deletes keys patched with null and merges nested objects: it only drops
-    // every changed or removed key ($first), and JSON_MERGE_PRESERVE then adds the changed ones
-    // ($first+1) whole, nulls included, to an object that no longer has them.
-    splice: (now, first) => [
-      `VALUES(${sess}), ${sess})`,
-      `CASE WHEN ${expire} > ${now} AND ${live} AND JSON_VALID(${sess}) THEN ` +
-        `IF(JSON_TYPE(${sess}) = 'OBJECT', JSON_MERGE_PRESERVE(JSON_MERGE_PATCH(${sess}, $${first}), $${first + 1}), VALUES(${sess})) ` +
-        `ELSE VALUES(${sess}) END, ${sess})`,
-    ],
-    bind: (diff) => {
-      const dropped = diff.changed.map(([key]) => entry(key, 'null'));
-      for (const key of diff.removed) dropped.push(entry(key, 'null'));
-      return [`{${dropped.join(',')}}`, patchOf(diff)];
+    // Every changed or removed key is taken out (JSON_REMOVE; MariaDB's JSON_MERGE_PATCH leaves
+    // some keys patched with null in place), then JSON_MERGE_PRESERVE adds the changed ones whole,
+    // nulls included, to an object that no longer has them. JSON_REMOVE takes one path per key:
+    // the paths come in sizes of powers of two, padded with the cookie's (always among them).
+    arity(diff) {
+      const paths = diff.changed.length + diff.removed.length;
+      if (paths > MAX_PATHS) return undefined;
+      let arity = 1;
+      while (arity < paths) arity *= 2;
+      return arity + 1;
+    },
+    splice(now, first, arity) {
+      const paths = Array.from({ length: arity - 1 }, (_, i) => `$${first + i}`).join(', ');
+      return [
+        `VALUES(${sess}), ${sess})`,
+        `CASE WHEN ${expire} > ${now} AND ${live} AND JSON_VALID(${sess}) THEN ` +
+          `IF(JSON_TYPE(${sess}) = 'OBJECT', JSON_MERGE_PRESERVE(JSON_REMOVE(${sess}, ${paths}), $${first + arity - 1}), VALUES(${sess})) ` +
+          `ELSE VALUES(${sess}) END, ${sess})`,
+      ];
+    },
+    bind(diff, arity) {
+      const paths = diff.changed.map(([key]) => `$.${JSON.stringify(key)}`);
+      for (const key of diff.removed) paths.push(`$.${JSON.stringify(key)}`);
+      const pad = paths[0]!;
+      while (paths.length < arity - 1) paths.push(pad);
+      paths.push(patchOf(diff));
+      return paths;
     },
   };
 }
@@ -121,16 +142,20 @@ export function mergeSqlFor(
   const time = model.expireForm ? (placeholder: string) => model.expireForm!.write(placeholder) : (placeholder: string) => dialect.time(placeholder);
   const forms = new Map<string, string | undefined>();
   return {
-    upsert(whole, extraCount) {
-      if (forms.has(whole)) return forms.get(whole);
-      // Bind order of the upsert: sid, sess, expire, the extras, now; the merge's values follow.
-      const [from, to] = form.splice(time(`$${extraCount + 4}`), extraCount + 5);
-      const at = whole.indexOf(from);
-      // The text to replace must be there exactly once; otherwise this upsert writes whole.
-      const sql = at < 0 || whole.indexOf(from, at + 1) >= 0 ? undefined : whole.slice(0, at) + to + whole.slice(at + from.length);
-      if (forms.size < MAX_FORMS) forms.set(whole, sql);
-      return sql;
+    statement(whole, extraCount, diff) {
+      const arity = form.arity(diff);
+      if (arity === undefined) return undefined;
+      const key = `${arity}\u0000${whole}`;
+      let sql = forms.get(key);
+      if (sql === undefined && !forms.has(key)) {
+        // Bind order of the upsert: sid, sess, expire, the extras, now; the merge's values follow.
+        const [from, to] = form.splice(time(`$${extraCount + 4}`), extraCount + 5, arity);
+        const at = whole.indexOf(from);
+        // The text to replace must be there exactly once; otherwise this upsert writes whole.
+        sql = at < 0 || whole.indexOf(from, at + 1) >= 0 ? undefined : whole.slice(0, at) + to + whole.slice(at + from.length);
+        if (forms.size < MAX_FORMS) forms.set(key, sql);
+      }
+      return sql === undefined ? undefined : { sql, bind: form.bind(diff, arity) };
     },
-    bind: form.bind,
   };
 }

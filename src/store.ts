@@ -334,10 +334,10 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       bind.push(this.#sql.time(now));
       sql = this.#sql.upsert(extraAttributes);
       // With a base to diff with, only the changed keys go into the row as it is now.
-      const merged = merge && this.#mergeSql!.upsert(sql, extraAttributes.length);
+      const merged = merge && this.#mergeSql!.statement(sql, extraAttributes.length, merge);
       if (merged) {
-        sql = merged;
-        for (const value of this.#mergeSql!.bind(merge)) bind.push(value);
+        sql = merged.sql;
+        for (const value of merged.bind) bind.push(value);
       }
     } catch (error) {
       return Promise.reject(error);
