@@ -38,8 +38,8 @@ interface Form {
   bind(diff: Diff, arity: number): unknown[];
 }
 
-/** $first: the patch (changed keys); $first+1: a JSON array of the removed keys. */
-const patchAndRemoved = (diff: Diff): unknown[] => [patchOf(diff), JSON.stringify(diff.removed)];
+/** A PostgreSQL text[] literal (bound as text, cast in SQL): each element quoted, `"` and `\\` escaped. */
+const textArray = (items: readonly string[]) => `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 
 function postgres(model: SessionModel, live: string, sessType: string): Form {
   const { sess, expire } = model.shape;
@@ -53,37 +53,65 @@ function postgres(model: SessionModel, live: string, sessType: string): Form {
     splice: (now, first) => [
       `${sess} = EXCLUDED.${sess}`,
       `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${object} ` +
-        `THEN ((${asJsonb} - ARRAY(SELECT jsonb_array_elements_text($${first + 1}::jsonb))) || $${first}::jsonb)${back} ` +
+        `THEN ((${asJsonb} - $${first + 1}::text[]) || $${first}::jsonb)${back} ` +
         `ELSE EXCLUDED.${sess} END`,
     ],
     arity: () => 2,
-    bind: patchAndRemoved,
+    bind: (diff) => [patchOf(diff), textArray(diff.removed)],
   };
 }
 
-/** A json_each row's value as JSON text; a number through its path, which keeps its digits exact. */
-const jsonText = (doc: string, row: string) =>
-  `CASE ${row}.type WHEN 'object' THEN ${row}.value WHEN 'array' THEN ${row}.value WHEN 'text' THEN json_quote(${row}.value) ` +
-  `WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' ELSE ${doc} -> ${row}.fullkey END`;
+/** The smallest power of two at least `n` (at least 1). */
+function bucket(n: number): number {
+  let size = 1;
+  while (size < n) size *= 2;
+  return size;
+}
+
+/** A key SQLite's JSON path `$."key"` addresses exactly: one JSON writes without escapes, with no double quote. */
+const plainKey = (key: string) => JSON.stringify(key).length === key.length + 2;
 
 function sqlite(model: SessionModel, live: string): Form {
   const { sess, expire } = model.shape;
   const current = `cur.${sess}`;
   return {
-    // json_patch would drop keys set to null: the object is rebuilt as text from its kept members
-    // and the patch's, so real nulls, nested objects and numbers stay exact. A member it cannot
-    // address (a number under a key holding a double quote) leaves the text NULL: a whole write then.
-    splice: (now, first) => [
-      `${sess} = excluded.${sess}`,
-      `${sess} = CASE WHEN NOT (cur.${expire} > ${now} AND ${live} AND json_valid(${current})) THEN excluded.${sess} ` +
-        `WHEN json_type(${current}) <> 'object' THEN excluded.${sess} ` +
-        `ELSE COALESCE((SELECT CASE WHEN count(m.v) = count(*) THEN '{' || COALESCE(group_concat(json_quote(m.k) || ':' || m.v, ','), '') || '}' END FROM (` +
-        `SELECT o.key AS k, ${jsonText(current, 'o')} AS v FROM json_each(${current}) o ` +
-        `WHERE o.key NOT IN (SELECT p.key FROM json_each($${first}) p) AND o.key NOT IN (SELECT r.value FROM json_each($${first + 1}) r) ` +
-        `UNION ALL SELECT p.key, ${jsonText(`$${first}`, 'p')} FROM json_each($${first}) p) m), excluded.${sess}) END`,
-    ],
-    arity: () => 2,
-    bind: patchAndRemoved,
+    // json_patch would drop keys set to null and merge nested objects: json_remove takes the
+    // removed keys out, json_set writes each changed one whole (nulls included). One path per key,
+    // in sizes of powers of two, padded with the cookie's (always written last): a JSON-function
+    // statement this small costs SQLite about what the whole write does, where one built on
+    // json_each costs several times more to prepare, which the driver does for every statement.
+    arity(diff) {
+      if (diff.changed.length === 0 || diff.changed.length > MAX_PATHS || diff.removed.length > MAX_PATHS) return undefined;
+      for (const [key] of diff.changed) if (!plainKey(key)) return undefined;
+      for (const key of diff.removed) if (!plainKey(key)) return undefined;
+      return bucket(diff.removed.length) * 128 + bucket(diff.changed.length);
+    },
+    splice(now, first, arity) {
+      const removals = Math.floor(arity / 128);
+      const changes = arity % 128;
+      const removed = Array.from({ length: removals }, (_, i) => `$${first + i}`).join(', ');
+      const at = first + removals;
+      const set = Array.from({ length: changes }, (_, i) => `$${at + 2 * i}, json($${at + 2 * i + 1})`).join(', ');
+      return [
+        `${sess} = excluded.${sess}`,
+        `${sess} = CASE WHEN NOT (cur.${expire} > ${now} AND ${live} AND json_valid(${current})) THEN excluded.${sess} ` +
+          `WHEN json_type(${current}) <> 'object' THEN excluded.${sess} ` +
+          `ELSE json_set(json_remove(${current}, ${removed}), ${set}) END`,
+      ];
+    },
+    bind(diff, arity) {
+      const removals = Math.floor(arity / 128);
+      const changes = arity % 128;
+      const cookie = '$."cookie"';
+      const values: unknown[] = diff.removed.map((key) => `$.${JSON.stringify(key)}`);
+      while (values.length < removals) values.push(cookie);
+      // The cookie goes last, so that padding repeats it after every other key.
+      const ordered = [...diff.changed.filter(([key]) => key !== 'cookie'), ...diff.changed.filter(([key]) => key === 'cookie')];
+      for (const [key, json] of ordered) values.push(`$.${JSON.stringify(key)}`, json);
+      const last = ordered[ordered.length - 1]!;
+      for (let i = ordered.length; i < changes; i++) values.push(`$.${JSON.stringify(last[0])}`, last[1]);
+      return values;
+    },
   };
 }
 

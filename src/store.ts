@@ -176,12 +176,12 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       marker: json ? this.#dialect.jsonMarker : model.shape.textMarker,
       sealer: createSealer(this.#options.encryption),
     });
-    const sessType = [...model.info.attributes.values()].find((a) => this.#compat.quoteIdentifier(a.column) === model.shape.sess)?.type ?? 'TEXT';
     this.#mergeSql = this.#options.merge
       ? mergeSqlFor(this.#compat.dialect, this.#dialect, model, {
           encrypted: this.#options.encryption !== undefined,
           jsonText: this.#options.serializer === JSON,
-          sessType,
+          // The column's own type (json, jsonb or text), which the patched value is cast back to.
+          sessType: [...model.info.attributes.values()].find((a) => this.#compat.quoteIdentifier(a.column) === model.shape.sess)?.type ?? 'TEXT',
         })
       : undefined;
   }
