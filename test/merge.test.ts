@@ -306,6 +306,19 @@ for (const target of targets()) {
         assert.deepEqual(withoutCookie(await store.get('twice')), { a: 2, b: 2, c: 3 });
       });
 
+      it('a key JSON writes with escapes merges too, except on SQLite, where its set writes whole', async () => {
+        const odd = 'say "hi" \\ there';
+        await store.set('esc', makeSession(HOUR, { a: 1, b: 1 }));
+        const theirs = await read(store, 'esc');
+        const mine = await read(store, 'esc');
+        theirs.b = 2;
+        await store.set('esc', theirs as never);
+        mine[odd] = 'quoted';
+        await store.set('esc', mine as never);
+        const expected = target.dialect === 'sqlite' ? { a: 1, b: 1, [odd]: 'quoted' } : { a: 1, b: 2, [odd]: 'quoted' };
+        assert.deepEqual(withoutCookie(await store.get('esc')), expected);
+      });
+
       if (layout === 'TEXT') it('falls back to whole writes with encryption, and with hashSids it still merges', async () => {
         const sealedTable = uniqueTable('mre');
         const hashedTable = uniqueTable('mrh');
