@@ -15,9 +15,9 @@ export interface MergeSql {
   statement(whole: string, extraCount: number, diff: Diff): { sql: string; bind: unknown[] } | undefined;
 }
 
-/** Past this many merging texts (per list of extras, and per arity on MySQL) no more are kept. */
+/** Past this many merging texts (per list of extras, and per arity on MySQL and SQLite) no more are kept. */
 const MAX_FORMS = 256;
-/** MySQL/MariaDB: the most keys one merging set removes and rewrites; a larger diff writes whole. */
+/** MySQL/MariaDB and SQLite: the most keys one merging set removes or rewrites; a larger diff writes whole. */
 const MAX_PATHS = 64;
 
 const entry = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;

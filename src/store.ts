@@ -27,7 +27,7 @@ import { expiryOf, hasExpires, touchNeeded } from './expiry.js';
 import { ensureTable } from './table.js';
 import { resolveModel, type SessionModel } from './model.js';
 import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions, type SessionModelStatic } from './options.js';
-import { MergeTracker } from './merge.js';
+import { MergeTracker, type Diff } from './merge.js';
 import { mergeSqlFor, type MergeSql } from './merge-sql.js';
 import { Pruner } from './pruner.js';
 import { assertSequelize, compat, type ModelLike, type SequelizeCompat } from './sequelize-compat.js';
@@ -312,7 +312,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     let bind: unknown[];
     let extraAttributes: string[];
     let sql: string;
-    const merge = this.#mergeSql === undefined ? undefined : this.#merges.diff(session);
+    let merge: Diff | undefined;
     const now = Date.now();
     let expire: number;
     let key: string;
@@ -333,7 +333,8 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       extraAttributes = this.#extras(sid, session, bind);
       bind.push(this.#sql.time(now));
       sql = this.#sql.upsert(extraAttributes);
-      // With a base to diff with, only the changed keys go into the row as it is now.
+      // With a base to diff with (after encode: the session serializes), only the changed keys go into the row as it is now.
+      merge = this.#mergeSql === undefined ? undefined : this.#merges.diff(session);
       const merged = merge && this.#mergeSql!.statement(sql, extraAttributes.length, merge);
       if (merged) {
         sql = merged.sql;

@@ -13,6 +13,7 @@ import {
   makeSession,
   openStore,
   rawSetSess,
+  rejectsWithCode,
   sameDatabase,
   statementsDuring,
   withoutCookie,
@@ -304,6 +305,14 @@ for (const target of targets()) {
         mine.c = 3;
         await store.set('twice', mine as never);
         assert.deepEqual(withoutCookie(await store.get('twice')), { a: 2, b: 2, c: 3 });
+      });
+
+      it('a session that cannot be serialized is refused as without merge, nothing written', async () => {
+        await store.set('big', makeSession(HOUR, { a: 1 }));
+        const session = await read(store, 'big');
+        session.n = 1n;
+        await rejectsWithCode(store.set('big', session as never), 'ERR_SESSION_NOT_SERIALIZABLE');
+        assert.deepEqual(withoutCookie(await store.get('big')), { a: 1 });
       });
 
       it('a key JSON writes with escapes merges too, except on SQLite, where its set writes whole', async () => {
