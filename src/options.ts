@@ -123,6 +123,13 @@ export interface SessionStoreLayoutOptions<M extends ModelLike = SessionModelSta
    * @default 5_000
    */
   operationTimeout?: number;
+  /**
+   * A `set` writes only the top-level keys this request added, changed or deleted since it read the
+   * session, merged into the stored row in one statement: overlapping requests of one user keep
+   * each other's changes. Whole writes where the database cannot merge (see the README).
+   * @default false
+   */
+  merge?: boolean;
 }
 
 /** The Sequelize instance (v6 `sequelize` or v7 `@sequelize/core`): required, as `sequelize` or as `db`. */
@@ -172,13 +179,14 @@ export interface ResolvedOptions {
   /** The key ring's bytes, 32 each, the first one encrypting. */
   readonly encryption: readonly Buffer[] | undefined;
   readonly operationTimeout: number;
+  readonly merge: boolean;
 }
 
 /** Every option name, checked against the options type by the compiler: a name added there must be added here. */
 const KNOWN_OPTIONS = {
   sequelize: true, db: true, model: true, preset: true, tableName: true, columns: true, extras: true, expiration: true,
   disableTouch: true, touchAfter: true, serializer: true, createTable: true, maxSessionBytes: true, hashSids: true,
-  encryption: true, operationTimeout: true,
+  encryption: true, operationTimeout: true, merge: true,
 } as const satisfies Record<keyof SessionStoreLayoutOptions | keyof SequelizeInstanceOption, true>;
 const KNOWN: ReadonlySet<string> = new Set(Object.keys(KNOWN_OPTIONS));
 
@@ -378,5 +386,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     hashSids,
     encryption,
     operationTimeout,
+    merge: checkBoolean('merge', options.merge, false),
   });
 }

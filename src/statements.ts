@@ -12,6 +12,8 @@ import { describe, InvalidInputError } from './errors.js';
 import { toMs } from './expiry.js';
 import type { SidKey } from './crypto.js';
 import { DATE_TYPES, type SessionModel } from './model.js';
+import type { Diff } from './merge.js';
+import type { MergeSql } from './merge-sql.js';
 import { UNSAFE_IDENTIFIER, type ExtraValues } from './options.js';
 
 /** How long a destroyed session's marker row blocks a `set` or `touch` that was already in flight. */
@@ -26,8 +28,13 @@ export interface Statement {
 export interface Statements {
   /** Rows of { s: sess, e: expire } of the live, young session under `key`. */
   get(key: string, now: number): Statement;
-  /** The upsert of a session, encoded as `sess`, with the extra columns `extras` fills (throws on an unknown one). */
-  set(key: string, sess: string, expire: number, now: number, extras?: ExtraValues): Statement;
+  /**
+   * The upsert of a session, encoded as `sess`, with the extra columns `extras` fills (throws on an
+   * unknown one). With `merge`'s diff of this set's read, its merging form where there is one.
+   */
+  set(key: string, sess: string, expire: number, now: number, extras?: ExtraValues, diff?: Diff): Statement;
+  /** Whether `set` can merge a diff into the row (`merge: true` on a table and dialect that allow it). */
+  readonly merges: boolean;
   /**
    * Moves a live session's expiry to `expire`; with `touchAfter` > 0, only when that moves it later
    * by at least the window or moves it earlier (a shortened cookie always lands).
@@ -64,9 +71,15 @@ interface ExtraColumn {
 
 /**
  * With `absolute` (ms), reads and touches also require the row to be younger than a bound cutoff,
- * passed as the statement's last parameter.
+ * passed as the statement's last parameter. With `merging`, a set given a diff patches the row.
  */
-export function buildStatements(dialect: Dialect, model: SessionModel, quote: (name: string) => string, absolute: number | undefined): Statements {
+export function buildStatements(
+  dialect: Dialect,
+  model: SessionModel,
+  quote: (name: string) => string,
+  absolute: number | undefined,
+  merging?: MergeSql,
+): Statements {
   const { shape, info } = model;
   const { table, sid, sess, expire } = shape;
   const t = (placeholder: string) => dialect.time(placeholder);
@@ -159,20 +172,26 @@ export function buildStatements(dialect: Dialect, model: SessionModel, quote: (n
   return Object.freeze({
     get: (key: string, now: number) =>
       ({ sql: getSql, bind: young ? [key, time(now), time(now - age)] : [key, time(now)] }),
-    set(key: string, encoded: string, expiry: number, now: number, extras?: ExtraValues) {
-      if (extras === undefined) return { sql: plainSet, bind: [key, encoded, time(expiry), time(now)] };
+    set(key: string, encoded: string, expiry: number, now: number, extras?: ExtraValues, diff?: Diff) {
+      if (extras === undefined && diff === undefined) return { sql: plainSet, bind: [key, encoded, time(expiry), time(now)] };
       const bind: unknown[] = [key, encoded, time(expiry)];
-      const names = Object.keys(extras);
+      const names = extras === undefined ? [] : Object.keys(extras);
       for (const name of names) {
         const column = columns.get(name);
         if (column === undefined) {
           throw new InvalidInputError('ERR_EXTRAS_FAILED', `\`extras\` set \`${name}\`, which is not an attribute of the model other than sid, sess and expire`);
         }
-        bind.push(bindValue(column, extras[name], name));
+        bind.push(bindValue(column, extras![name], name));
       }
       bind.push(time(now));
-      return { sql: names.length === 0 ? plainSet : upsert(names), bind };
+      const whole = names.length === 0 ? plainSet : upsert(names);
+      // The merging form's own values follow the upsert's; where there is none, the set writes whole.
+      const merged = diff === undefined ? undefined : merging?.statement(whole, names.length, diff);
+      if (merged === undefined) return { sql: whole, bind };
+      for (const value of merged.bind) bind.push(value);
+      return { sql: merged.sql, bind };
     },
+    merges: merging !== undefined,
     touch(key: string, expiry: number, now: number, touchAfter: number) {
       const bind = touchAfter > 0 ? [time(expiry), time(now), key, time(expiry - touchAfter)] : [time(expiry), time(now), key];
       if (young) bind.push(time(now - age));

@@ -18,6 +18,7 @@ import { extrasOf } from './extras.js';
 import { InFlight } from './in-flight.js';
 import { badSession, checkWrite, refused, storable } from './inputs.js';
 import { Lifecycle } from './lifecycle.js';
+import { MergeTracker, type Diff } from './merge.js';
 import { resolveOptions, type ResolvedOptions, type SequelizeSessionStoreOptions, type SessionModelStatic } from './options.js';
 import { Pruner } from './pruner.js';
 import { compat, type ModelLike } from './sequelize-compat.js';
@@ -43,6 +44,8 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   readonly #key: SidKey;
   readonly #inFlight = new InFlight<Row>();
   readonly #known = new KnownExpiries();
+  /** With `merge`: what each request's session object held as read. */
+  readonly #reads = new MergeTracker();
 
   constructor(options: SequelizeSessionStoreOptions<M>) {
     super();
@@ -67,6 +70,13 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   /** The Sequelize model holding the sessions: yours, with its type, or the created one (until the first operation, the one created for a missing table). */
   get model(): M {
     return this.#table.model.model as M;
+  }
+
+  /** express-session builds each request's session here from what `get` returned and saves that very object: with `merge`, the base of its diff. */
+  override createSession(...args: Parameters<Store['createSession']>): ReturnType<Store['createSession']> {
+    const session = super.createSession(...args);
+    if (this.#table.sql.merges) this.#reads.read(session);
+    return session;
   }
 
   override get(sid: string, callback?: Callback<SessionData | null>): Promise<SessionData | null> {
@@ -156,19 +166,22 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     if (problem) return problem;
     if (this.#table.adopting) return this.#life.track('set', () => this.#set(sid, session));
     const now = Date.now();
-    let expire: number, key: string, statement: Statement;
+    let expire: number, key: string, statement: Statement, diff: Diff | undefined;
     try {
       checkWrite(sid, session, this.#table.model.maxSidLength);
       key = this.#key(sid);
       const encoded = this.#table.codec.encode(session, key);
       expire = expiryOf(session, now, this.#options.life);
-      statement = this.#table.sql.set(key, encoded, expire, now, extrasOf(this.#options.extras, sid, session));
+      // After encode: a session that cannot be serialized is refused as without merge.
+      diff = this.#table.sql.merges ? this.#reads.diff(session) : undefined;
+      statement = this.#table.sql.set(key, encoded, expire, now, extrasOf(this.#options.extras, sid, session), diff);
     } catch (error) {
       return Promise.reject(error);
     }
     this.#inFlight.writing(key);
     return this.#life.track('set', async (deadline) => {
       const changed = (await this.#life.query('set', statement, COUNT, deadline)) as number;
+      if (diff) this.#reads.wrote(session, diff);
       // An upsert a destroy marker held off (or that found the same values) leaves the row as it was.
       if (this.#options.touchAfter > 0) this.#known.wrote(key, expire, changed > 0);
     });

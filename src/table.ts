@@ -12,6 +12,7 @@ import type { Dialect } from './dialects/index.js';
 import { SessionStoreError, type CorruptSessionError } from './errors.js';
 import type { Deadline } from './execution.js';
 import type { Lifecycle } from './lifecycle.js';
+import { mergeSqlFor } from './merge-sql.js';
 import { resolveModel, type SessionModel } from './model.js';
 import type { ResolvedOptions } from './options.js';
 import type { SequelizeCompat } from './sequelize-compat.js';
@@ -150,7 +151,7 @@ export class SessionTable {
   /** Builds the statements and the codec of a model: at construction, and again for an adopted table. */
   #install(model: SessionModel): void {
     this.#model = model;
-    this.#sql = buildStatements(this.#dialect, model, this.#compat.quoteIdentifier, this.#options.absolute);
+    this.#sql = buildStatements(this.#dialect, model, this.#compat.quoteIdentifier, this.#options.absolute, this.#merging(model));
     const json = model.shape.sessKind === 'json';
     this.#codec = createCodec({
       serializer: json ? JSON : this.#options.serializer,
@@ -159,6 +160,18 @@ export class SessionTable {
       marker: json ? this.#dialect.jsonMarker : model.shape.textMarker,
       sealer: createSealer(this.#options.encryption),
       corrupt: this.#corrupt,
+    });
+  }
+
+  /** With `merge`: the merging upserts of this table, undefined where a set must write whole. */
+  #merging(model: SessionModel) {
+    if (!this.#options.merge) return undefined;
+    const sess = [...model.info.attributes.values()].find((attribute) => this.#compat.quoteIdentifier(attribute.column) === model.shape.sess);
+    return mergeSqlFor(this.#compat.dialect, this.#dialect, model, {
+      encrypted: this.#options.encryption !== undefined,
+      jsonText: this.#options.serializer === JSON,
+      // The column's own type (json, jsonb or text), which the patched value is cast back to.
+      sessType: sess?.type ?? 'TEXT',
     });
   }
 

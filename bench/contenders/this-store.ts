@@ -7,7 +7,7 @@ import type { Contender, OpenOptions, Opened } from './types.js';
 // The built package, as users load it (`npm run bench` builds it first): what is timed is what ships.
 const { SequelizeSessionStore } = require('../../dist/index.js') as { SequelizeSessionStore: typeof Built };
 
-function thisStore(id: string, label: string, connect: (db: Db, file: string, count?: boolean) => Counted): Contender {
+function thisStore(id: string, label: string, connect: (db: Db, file: string, count?: boolean) => Counted, merge = false): Contender {
   return {
     id,
     label,
@@ -20,8 +20,19 @@ function thisStore(id: string, label: string, connect: (db: Db, file: string, co
         tableName: options.table,
         expiration: { interval: false },
         touchAfter: options.touchAfter ?? 0,
+        merge,
       });
       await store.sync();
+      if (merge) {
+        // A set as express-session makes it: of the object built from a read (here, of the same
+        // session with one key older), so that it writes the cookie and that key.
+        const set = store.set.bind(store);
+        store.set = (sid, session, callback) => {
+          const read = store.createSession({ sessionID: sid } as never, { ...session, visits: -1 } as never) as unknown as Record<string, unknown>;
+          read.visits = (session as unknown as Record<string, unknown>).visits;
+          return set(sid, read as never, callback);
+        };
+      }
       return {
         store,
         sequelize,
@@ -40,3 +51,4 @@ function thisStore(id: string, label: string, connect: (db: Db, file: string, co
 
 export const thisStoreV6 = thisStore('sss-v6', 'sequelize-session-store (v6)', sequelizeV6);
 export const thisStoreV7 = thisStore('sss-v7', 'sequelize-session-store (v7)', sequelizeV7);
+export const thisStoreV6Merge = thisStore('sss-v6-merge', 'sequelize-session-store (v6, merge: true)', sequelizeV6, true);

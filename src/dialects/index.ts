@@ -2,7 +2,7 @@
 import { ConfigurationError, describe } from '../errors.js';
 import type { DialectName, SequelizeCompat } from '../sequelize-compat.js';
 import type { Dialect } from './dialect.js';
-import { db2, mssql, oracle, snowflake } from './merge.js';
+import { db2, mssql, oracle, snowflake } from './merge-into.js';
 import { mysql } from './mysql.js';
 import { postgres } from './postgres.js';
 import { sqlite } from './sqlite.js';

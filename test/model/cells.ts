@@ -26,6 +26,7 @@ export function dimensionsFor(target: Target) {
     define: ['none', 'global'],
     debug: [false, true],
     faults: network ? [false, true] : [false],
+    merge: [false, true],
   } as const;
 }
 
@@ -52,6 +53,7 @@ const cellName = (config: CellConfig) =>
     `define=${config.define}`,
     config.debug ? 'DEBUG=*' : 'no-debug',
     config.faults ? 'faults' : 'healthy',
+    config.merge ? 'merge' : 'whole',
   ].join(' ');
 
 /** The cells of one target (all process zones), in a fixed order. */

@@ -8,7 +8,7 @@ import type { SequelizeSessionStore } from '../../src/store.js';
 import { SessionStoreError } from '../../src/errors.js';
 import { advanceClock } from './clock.js';
 import { DAY, HOUR, MINUTE, SLACK, openStore, type CellSystem } from './system.js';
-import { ReferenceModel, type Operation, type Where } from './reference.js';
+import { ReferenceModel, type Json, type Operation, type Where } from './reference.js';
 
 /** What a command sequence runs against: the cell's system, this sequence's table and stores. */
 export interface Real {
@@ -295,6 +295,83 @@ class BurstCommand implements Command {
     `burst(${this.ops.map(({ sid, op }) => `${op.op} s${sid}${op.op === 'set' ? ` ${showSpec(op.spec)}` : op.op === 'touch' ? ` ${op.delta}` : op.op === 'get' ? ` ×${op.copies}` : ''}`).join('; ')}${this.tx ? ', tx' : ''})`;
 }
 
+/** One request of a {@link RequestsCommand}: it reads the session, then saves its changes (or logs out). */
+export interface RequestPlan {
+  readonly instance: number;
+  readonly logout: boolean;
+  /** Top-level keys it sets (undefined: deletes). */
+  readonly changes: ReadonlyArray<{ key: string; value: Json | undefined }>;
+}
+
+/**
+ * Two or three requests of one session, as express-session runs them: each reads the session
+ * (get, then createSession, as the middleware does), and later saves the object it was given with
+ * its own changes (set) or logs out (destroy); `order` interleaves those steps (a request's first
+ * appearance is its read, its second its write), on one instance or across two.
+ */
+class RequestsCommand implements Command {
+  constructor(readonly sid: number, readonly requests: readonly RequestPlan[], readonly order: readonly number[]) {}
+  check = () => true;
+  async run(m: ModelState, real: Real) {
+    const sid = real.sids[this.sid]!;
+    const read = new Map<number, { session: Record<string, unknown>; base: Json | undefined } | 'failed'>();
+    for (const index of this.order) {
+      const request = this.requests[index]!;
+      const store = real.stores[request.instance]!;
+      real.commands++;
+      const now = Date.now();
+      const got = read.get(index);
+      if (got === undefined) {
+        let answer: SessionData | null;
+        try {
+          answer = await store.get(sid);
+        } catch (error) {
+          real.messages.push(String((error as Error)?.message));
+          if (!toleratedTimeout(this, real, error)) fail(this, `get of request ${index} rejected: ${describeError(error)}`);
+          read.set(index, 'failed');
+          continue;
+        }
+        real.timeoutsInARow = 0;
+        checkEmitted(this, real);
+        const problem = m.ref.observe(request.instance, { op: 'get', sid }, now, answer);
+        if (problem) fail(this, `get of request ${index}: ${problem}`);
+        if (answer === null) {
+          // No session: express-session starts a new one, which has no read to merge against.
+          read.set(index, { session: buildSession({ expiresIn: DAY, userId: undefined, device: undefined, n: index }, real.token, now) as never, base: undefined });
+        } else {
+          const base = JSON.parse(JSON.stringify(answer)) as Json;
+          read.set(index, { session: store.createSession({ sessionID: sid } as never, answer) as never, base });
+        }
+        continue;
+      }
+      if (got === 'failed') continue;
+      const operation: Operation = request.logout ? { op: 'destroy', sid } : { op: 'set', sid, session: got.session as never, ...(got.base === undefined ? {} : { base: got.base }) };
+      if (!request.logout) {
+        for (const { key, value } of request.changes) {
+          if (value === undefined) delete got.session[key];
+          else got.session[key] = JSON.parse(JSON.stringify(value));
+        }
+      }
+      try {
+        await (request.logout ? store.destroy(sid) : store.set(sid, got.session as never));
+      } catch (error) {
+        real.messages.push(String((error as Error)?.message));
+        if (!toleratedTimeout(this, real, error)) fail(this, `${operation.op} of request ${index} rejected: ${describeError(error)}`);
+        m.ref.unknownOutcome(request.instance, operation, now);
+        continue;
+      }
+      real.timeoutsInARow = 0;
+      checkEmitted(this, real);
+      const problem = m.ref.observe(request.instance, operation, now, undefined);
+      if (problem) fail(this, `${operation.op} of request ${index}: ${problem}`);
+    }
+  }
+  toString = () =>
+    `requests(s${this.sid}, ${this.requests
+      .map((r, i) => `r${i}@i${r.instance}: ${r.logout ? 'logout' : r.changes.map(({ key, value }) => (value === undefined ? `-${key}` : `${key}=${JSON.stringify(value)}`)).join(' ')}`)
+      .join('; ')}, order ${this.order.join('')})`;
+}
+
 /** How long after a fault heals the store may still fail transiently. */
 const RECOVERY_MS = 5_000;
 
@@ -435,6 +512,31 @@ const whereArb: fc.Arbitrary<Where> = fc.oneof(
   fc.constantFrom('phone', 'laptop').map((device): Where => ({ device })),
 );
 
+/** Keys requests change: ones every session has (n, nested, userId) and new ones. */
+const changeArb = fc.oneof(
+  fc.record({
+    key: fc.constantFrom('n', 'nested', 'cart', 'flash'),
+    value: fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ min: 1, max: 3 }), fc.constantFrom<Json>('x', { list: [null, 2] }, [])),
+  }),
+  // userId goes into an integer column through `extras` in some cells.
+  fc.record({ key: fc.constant('userId'), value: fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ min: 1, max: 3 })) }),
+);
+const requestArb: fc.Arbitrary<RequestPlan> = fc.record({
+  instance: instanceArb,
+  logout: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  changes: fc.array(changeArb, { minLength: 1, maxLength: 2 }),
+});
+const requestsArb = fc
+  .integer({ min: 2, max: 3 })
+  .chain((count) =>
+    fc.tuple(
+      sidArb,
+      fc.array(requestArb, { minLength: count, maxLength: count }),
+      fc.shuffledSubarray([...Array(count).keys()].flatMap((i) => [i, i]), { minLength: 2 * count, maxLength: 2 * count }),
+    ),
+  )
+  .map(([sid, requests, order]) => new RequestsCommand(sid, requests, order));
+
 export function commandArbitraries(options: { extrasColumns: boolean; faults: boolean }): Array<fc.Arbitrary<Command>> {
   const touch = fc.tuple(instanceArb, sidArb, fc.oneof(fc.constantFrom(...LATER), fc.constantFrom(...EARLIER), fc.constant(null)), txArb).map(
     ([i, s, d, tx]) => new TouchCommand(i, s, d, tx),
@@ -469,6 +571,8 @@ export function commandArbitraries(options: { extrasColumns: boolean; faults: bo
         txArb,
       )
       .map(([sids, ops, tx]) => new BurstCommand(sids.map((sid, i) => ({ sid, op: ops[i]! })), tx)),
+    requestsArb,
+    requestsArb,
   ];
   if (options.extrasColumns) {
     arbitraries.push(

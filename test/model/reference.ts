@@ -6,7 +6,9 @@
 //   whose expiry has passed and counts them;
 // - `set` inserts or replaces, except over a destroy marker that has not lapsed (logouts stick);
 //   a replaced row keeps its creation time (the absolute bound counts from a session's start,
-//   however active it is);
+//   however active it is); with `merge`, a set of a session some read returned (its base) writes
+//   only the top-level keys changed since that read (the cookie always) into a row that holds an
+//   unexpired session, and the whole session into any other row;
 // - `touch` moves the expiry of a live session only; with `touchAfter` it skips a move later by
 //   less than the window, against the stored expiry, or against what this instance remembers of
 //   the row from its own reads and writes (a write that changed no row teaches it nothing);
@@ -25,6 +27,8 @@ export interface ModelConfig {
   readonly markerLife: number;
   /** Whether `extras` fills userId/device from the session. */
   readonly extras: boolean;
+  /** Whether a set with a base merges (`merge: true` where the store can). */
+  readonly merge: boolean;
   /** The key stored for a sid (the sid, or its digest). */
   key(sid: string): string;
 }
@@ -48,7 +52,7 @@ export type Where = { userId: number | null | number[] } | { device: string };
 
 export type Operation =
   | { op: 'get'; sid: string }
-  | { op: 'set'; sid: string; session: SessionData }
+  | { op: 'set'; sid: string; session: SessionData; base?: Json }
   | { op: 'touch'; sid: string; session: SessionData }
   | { op: 'destroy'; sid: string }
   | { op: 'all' }
@@ -173,8 +177,9 @@ export class ReferenceModel {
         if (row !== undefined && row.session === null && row.expire > now) return undefined;
         const session = operation.session as unknown as Record<string, Json>;
         const expire = expiryOf(operation.session, now, config.life);
+        const merging = config.merge && operation.base !== undefined && row !== undefined && row.session !== null && row.expire > now;
         world.rows.set(key, {
-          session: clone(session),
+          session: merging ? mergeInto(row.session as Record<string, Json>, operation.base as Record<string, Json>, clone(session)) : clone(session),
           expire,
           created: row?.created ?? now,
           userId: config.extras ? (session.userId ?? null) : null,
@@ -242,6 +247,16 @@ export class ReferenceModel {
       }
     }
   }
+}
+
+/** The stored session with this request's changes since its read (`base`): per top-level key, the cookie always. */
+function mergeInto(stored: Record<string, Json>, base: Record<string, Json>, session: Record<string, Json>): Json {
+  const merged = { ...stored };
+  for (const key of Object.keys(base)) if (key !== 'cookie' && !(key in session)) delete merged[key];
+  for (const [key, value] of Object.entries(session)) {
+    if (key === 'cookie' || !(key in base) || canon(base[key]) !== canon(value)) merged[key] = value;
+  }
+  return merged;
 }
 
 function matches(row: Row, where: Where): boolean {

@@ -49,6 +49,8 @@ export function modelConfig(cell: Cell): ModelConfig {
     absolute: cell.absolute ? ABSOLUTE : undefined,
     markerLife: MARKER_LIFE_MS,
     extras: cell.extras !== 'none',
+    // With encryption a merge is impossible in SQL: sets write whole (README, merge).
+    merge: cell.merge && !cell.encryption,
     key,
   };
 }
@@ -144,6 +146,7 @@ export class CellSystem {
     if (cell.hashSids === 'sha256') options.hashSids = true;
     if (cell.hashSids === 'hmac') options.hashSids = { secret: HMAC_SECRET };
     if (cell.encryption) options.encryption = { keys: [ENCRYPTION_KEY] };
+    if (cell.merge) options.merge = true;
     if (cell.extras === 'seed') {
       options.extras = (data, session) => {
         const s = session as unknown as Record<string, unknown>;

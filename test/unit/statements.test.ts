@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import type { DialectName } from '../../src/sequelize-compat.js';
+import { mergeSqlFor } from '../../src/merge-sql.js';
 import { buildStatements, MARKER_LIFE_MS, type Statements } from '../../src/statements.js';
 import { DIALECT_NAMES, dialect, layout, quote } from './layout.js';
 
@@ -327,5 +328,46 @@ describe('refused input', () => {
 
   it('destroyWhere: an empty list matches no row, and no statement is built', () => {
     assert.equal(statements.destroyWhere({ userId: [] }, {}, NOW, (sid) => sid), undefined);
+  });
+});
+
+describe('merge: true, a set with the diff of its read (JSON sess column)', () => {
+  // cart changed (a real null inside), flash removed, the cookie always written whole.
+  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: new Map<string, string>() };
+  const PATCH = '{"cookie":{"expires":null},"cart":[1,null]}';
+  const build = (name: DialectName) => {
+    const model = layout(name, { json: true });
+    const merging = mergeSqlFor(name, dialect(name), model, { encrypted: false, jsonText: true, sessType: 'JSON' });
+    return buildStatements(dialect(name), model, quote, undefined, merging);
+  };
+  const merged: Partial<Record<DialectName, { fragment: string; tail: unknown[] }>> = {
+    postgres: { fragment: `THEN ((cur."sess"::jsonb - $6::text[]) || $5::jsonb)::json ELSE excluded."sess" END`, tail: [PATCH, '{"flash"}'] },
+    sqlite: {
+      fragment: `ELSE json_set(json_remove(cur."sess", $5), $6, json($7), $8, json($9)) END`,
+      tail: ['$."flash"', '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}'],
+    },
+    mysql: {
+      fragment: `IF(JSON_TYPE("sess") = 'OBJECT', JSON_MERGE_PRESERVE(JSON_REMOVE("sess", $5, $6, $7, $8), $9), VALUES("sess"))`,
+      tail: ['$."cookie"', '$."cart"', '$."flash"', '$."cookie"', PATCH],
+    },
+  };
+  for (const name of DIALECT_NAMES) {
+    const expectation = merged[name] ?? (name === 'mariadb' ? merged.mysql : undefined);
+    it(`${name}: ${expectation ? 'one statement that patches the row as it is now' : 'writes whole (no JSON merge here)'}`, () => {
+      const statements = build(name);
+      const whole = statements.set('k', '{}', EXPIRE, NOW);
+      const set = statements.set('k', '{}', EXPIRE, NOW, undefined, diff);
+      assert.equal(statements.merges, expectation !== undefined);
+      if (expectation === undefined) return assert.deepEqual(set, whole);
+      assert.ok(set.sql.includes(expectation.fragment), set.sql);
+      assert.deepEqual(set.bind, [...whole.bind, ...expectation.tail]);
+    });
+  }
+
+  it('encryption or a custom serializer on a text column: no merging form', () => {
+    for (const name of ['postgres', 'sqlite', 'mysql'] as const) {
+      assert.equal(mergeSqlFor(name, dialect(name), layout(name, { json: true }), { encrypted: true, jsonText: true, sessType: 'JSON' }), undefined);
+      assert.equal(mergeSqlFor(name, dialect(name), layout(name), { encrypted: false, jsonText: false, sessType: 'TEXT' }), undefined);
+    }
   });
 });

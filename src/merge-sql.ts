@@ -1,0 +1,189 @@
+/**
+ * `merge: true` in SQL: the merging form of each dialect's upsert. Only the `sess` assignment of the
+ * conflict branch changes; the row is patched as it is at write time, one statement as before.
+ */
+import type { Dialect } from './dialects/index.js';
+import type { Diff } from './merge.js';
+import type { SessionModel } from './model.js';
+import type { DialectName } from './sequelize-compat.js';
+
+export interface MergeSql {
+  /**
+   * The merging form of an upsert (built with `extraCount` extras) for this diff, with the bind
+   * values it takes after the upsert's own; undefined when this set must write whole.
+   */
+  statement(whole: string, extraCount: number, diff: Diff): { sql: string; bind: unknown[] } | undefined;
+}
+
+/** Past this many merging texts (per list of extras, and per arity on MySQL and SQLite) no more are kept. */
+const MAX_FORMS = 256;
+/** MySQL/MariaDB and SQLite: the most keys one merging set removes or rewrites; a larger diff writes whole. */
+const MAX_PATHS = 64;
+
+const entry = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;
+const patchOf = (diff: Diff) => `{${diff.changed.map(([key, json]) => entry(key, json)).join(',')}}`;
+
+/**
+ * Per dialect: the SQL replacing the conflict branch's `sess` value, given the placeholders of
+ * now (in the `expire` column's form) and of the merge's bind values, and those bind values.
+ * Each keeps the existing rules: the row is merged only when it holds a live, unexpired session
+ * that is a JSON object; an expired row or a lapsed marker gets the whole session (a merge never
+ * revives an expired row's keys), and a live marker is still left alone by the upsert's condition.
+ */
+interface Form {
+  /** How many bind values the SQL takes for this diff (one SQL text per arity); undefined: write whole. */
+  arity(diff: Diff): number | undefined;
+  /** [text to replace in the upsert, its replacement]. */
+  splice(now: string, first: number, arity: number): readonly [string, string];
+  bind(diff: Diff, arity: number): unknown[];
+}
+
+/** A PostgreSQL text[] literal (bound as text, cast in SQL): each element quoted, `"` and `\\` escaped. */
+const textArray = (items: readonly string[]) => `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+
+function postgres(model: SessionModel, live: string, sessType: string): Form {
+  const { sess, expire } = model.shape;
+  const current = `cur.${sess}`;
+  // jsonb `-` drops top-level keys, `||` replaces top-level keys whole and keeps real nulls.
+  const asJsonb = sessType === 'JSONB' ? current : `${current}::jsonb`;
+  const back = sessType === 'JSONB' ? '' : sessType === 'JSON' ? '::json' : '::text';
+  // A text column may hold anything; only text that opens an object is cast (a failed cast would fail the set).
+  const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : sessType === 'JSON' ? `json_typeof(${current}) = 'object'` : `left(${current}, 1) = '{'`;
+  return {
+    splice: (now, first) => [
+      `${sess} = excluded.${sess}`,
+      `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${object} ` +
+        `THEN ((${asJsonb} - $${first + 1}::text[]) || $${first}::jsonb)${back} ` +
+        `ELSE excluded.${sess} END`,
+    ],
+    arity: () => 2,
+    bind: (diff) => [patchOf(diff), textArray(diff.removed)],
+  };
+}
+
+/** The smallest power of two at least `n` (at least 1). */
+function bucket(n: number): number {
+  let size = 1;
+  while (size < n) size *= 2;
+  return size;
+}
+
+/** A key SQLite's JSON path `$."key"` addresses exactly: one JSON writes without escapes, with no double quote. */
+const plainKey = (key: string) => JSON.stringify(key).length === key.length + 2;
+
+function sqlite(model: SessionModel, live: string): Form {
+  const { sess, expire } = model.shape;
+  const current = `cur.${sess}`;
+  return {
+    // json_patch would drop keys set to null and merge nested objects: json_remove takes the
+    // removed keys out, json_set writes each changed one whole (nulls included). One path per key,
+    // in sizes of powers of two, padded with the cookie's (always written last): a JSON-function
+    // statement this small costs SQLite about what the whole write does, where one built on
+    // json_each costs several times more to prepare, which the driver does for every statement.
+    arity(diff) {
+      if (diff.changed.length === 0 || diff.changed.length > MAX_PATHS || diff.removed.length > MAX_PATHS) return undefined;
+      for (const [key] of diff.changed) if (!plainKey(key)) return undefined;
+      for (const key of diff.removed) if (!plainKey(key)) return undefined;
+      return bucket(diff.removed.length) * 128 + bucket(diff.changed.length);
+    },
+    splice(now, first, arity) {
+      const removals = Math.floor(arity / 128);
+      const changes = arity % 128;
+      const removed = Array.from({ length: removals }, (_, i) => `$${first + i}`).join(', ');
+      const at = first + removals;
+      const set = Array.from({ length: changes }, (_, i) => `$${at + 2 * i}, json($${at + 2 * i + 1})`).join(', ');
+      return [
+        `${sess} = excluded.${sess}`,
+        `${sess} = CASE WHEN NOT (cur.${expire} > ${now} AND ${live} AND json_valid(${current})) THEN excluded.${sess} ` +
+          `WHEN json_type(${current}) <> 'object' THEN excluded.${sess} ` +
+          `ELSE json_set(json_remove(${current}, ${removed}), ${set}) END`,
+      ];
+    },
+    bind(diff, arity) {
+      const removals = Math.floor(arity / 128);
+      const changes = arity % 128;
+      const cookie = '$."cookie"';
+      const values: unknown[] = diff.removed.map((key) => `$.${JSON.stringify(key)}`);
+      while (values.length < removals) values.push(cookie);
+      // The cookie goes last, so that padding repeats it after every other key.
+      const ordered = [...diff.changed.filter(([key]) => key !== 'cookie'), ...diff.changed.filter(([key]) => key === 'cookie')];
+      for (const [key, json] of ordered) values.push(`$.${JSON.stringify(key)}`, json);
+      const last = ordered[ordered.length - 1]!;
+      for (let i = ordered.length; i < changes; i++) values.push(`$.${JSON.stringify(last[0])}`, last[1]);
+      return values;
+    },
+  };
+}
+
+function mysql(model: SessionModel, live: string): Form {
+  const { sess, expire } = model.shape;
+  return {
+    // Every changed or removed key is taken out (JSON_REMOVE; MariaDB's JSON_MERGE_PATCH leaves
+    // some keys patched with null in place), then JSON_MERGE_PRESERVE adds the changed ones whole,
+    // nulls included, to an object that no longer has them. JSON_REMOVE takes one path per key:
+    // the paths come in sizes of powers of two, padded with the cookie's (always among them).
+    arity(diff) {
+      const paths = diff.changed.length + diff.removed.length;
+      if (paths > MAX_PATHS) return undefined;
+      let arity = 1;
+      while (arity < paths) arity *= 2;
+      return arity + 1;
+    },
+    splice(now, first, arity) {
+      const paths = Array.from({ length: arity - 1 }, (_, i) => `$${first + i}`).join(', ');
+      return [
+        `VALUES(${sess}), ${sess})`,
+        `CASE WHEN ${expire} > ${now} AND ${live} AND JSON_VALID(${sess}) THEN ` +
+          `IF(JSON_TYPE(${sess}) = 'OBJECT', JSON_MERGE_PRESERVE(JSON_REMOVE(${sess}, ${paths}), $${first + arity - 1}), VALUES(${sess})) ` +
+          `ELSE VALUES(${sess}) END, ${sess})`,
+      ];
+    },
+    bind(diff, arity) {
+      const paths = diff.changed.map(([key]) => `$.${JSON.stringify(key)}`);
+      for (const key of diff.removed) paths.push(`$.${JSON.stringify(key)}`);
+      const pad = paths[0]!;
+      while (paths.length < arity - 1) paths.push(pad);
+      paths.push(patchOf(diff));
+      return paths;
+    },
+  };
+}
+
+/**
+ * The merging upserts of a store, or undefined where `set` must write whole: a dialect without
+ * these JSON functions, a sealed (encrypted) value, or a serializer other than JSON.
+ */
+export function mergeSqlFor(
+  name: DialectName,
+  dialect: Dialect,
+  model: SessionModel,
+  options: { encrypted: boolean; jsonText: boolean; sessType: string },
+): MergeSql | undefined {
+  if (options.encrypted || (model.shape.sessKind === 'text' && !options.jsonText)) return undefined;
+  const form =
+    name === 'postgres' ? postgres(model, dialect.live(model.shape, 'cur'), options.sessType)
+    : name === 'sqlite' ? sqlite(model, dialect.live(model.shape, 'cur'))
+    : name === 'mysql' || name === 'mariadb' ? mysql(model, dialect.live(model.shape))
+    : undefined;
+  if (form === undefined) return undefined;
+  // `now` as the upsert compares it with `expire`: in that column's own form.
+  const time = model.expireForm ? (placeholder: string) => model.expireForm!.write(placeholder) : (placeholder: string) => dialect.time(placeholder);
+  const forms = new Map<string, string | undefined>();
+  return {
+    statement(whole, extraCount, diff) {
+      const arity = form.arity(diff);
+      if (arity === undefined) return undefined;
+      const key = `${arity}\u0000${whole}`;
+      let sql = forms.get(key);
+      if (sql === undefined && !forms.has(key)) {
+        // Bind order of the upsert: sid, sess, expire, the extras, now; the merge's values follow.
+        const [from, to] = form.splice(time(`$${extraCount + 4}`), extraCount + 5, arity);
+        const at = whole.indexOf(from);
+        // The text to replace must be there exactly once; otherwise this upsert writes whole.
+        sql = at < 0 || whole.indexOf(from, at + 1) >= 0 ? undefined : whole.slice(0, at) + to + whole.slice(at + from.length);
+        if (forms.size < MAX_FORMS) forms.set(key, sql);
+      }
+      return sql === undefined ? undefined : { sql, bind: form.bind(diff, arity) };
+    },
+  };
+}
