@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     }
     if (args.scenarios.includes('http')) {
       log(`http on ${db}`);
-      results.http.push(await httpScenario(db, contenders, { rounds: args.httpRounds, quick: args.quick, log }));
+      results.http.push(await httpScenario(db, contenders.filter((c) => !c.storeOnly), { rounds: args.httpRounds, quick: args.quick, log }));
     }
     if (args.scenarios.includes('prune') && contenders.some((c) => c.id === 'sss-v6')) {
       log(`prune on ${db}: ${args.pruneRows} rows`);

@@ -7,10 +7,16 @@ import type { Contender, OpenOptions, Opened } from './types.js';
 // The built package, as users load it (`npm run bench` builds it first): what is timed is what ships.
 const { SequelizeSessionStore } = require('../../dist/index.js') as { SequelizeSessionStore: typeof Built };
 
-function thisStore(id: string, label: string, connect: (db: Db, file: string, count?: boolean) => Counted, merge = false): Contender {
+/**
+ * `fromRead`: every set is of a session object built by createSession from a read, as
+ * express-session makes it (here of the same session with one key older, so that a merging set
+ * writes the cookie and that key). With and without `merge`, so that the two compare like for like.
+ */
+function thisStore(id: string, label: string, connect: (db: Db, file: string, count?: boolean) => Counted, fromRead?: { merge: boolean }): Contender {
   return {
     id,
     label,
+    storeOnly: fromRead !== undefined,
     supports: () => true,
     async open(db: Db, options: OpenOptions): Promise<Opened> {
       const { sequelize, statements } = connect(db, options.table, options.countStatements);
@@ -20,12 +26,10 @@ function thisStore(id: string, label: string, connect: (db: Db, file: string, co
         tableName: options.table,
         expiration: { interval: false },
         touchAfter: options.touchAfter ?? 0,
-        merge,
+        merge: fromRead?.merge ?? false,
       });
       await store.sync();
-      if (merge) {
-        // A set as express-session makes it: of the object built from a read (here, of the same
-        // session with one key older), so that it writes the cookie and that key.
+      if (fromRead) {
         const set = store.set.bind(store);
         store.set = (sid, session, callback) => {
           const read = store.createSession({ sessionID: sid } as never, { ...session, visits: -1 } as never) as unknown as Record<string, unknown>;
@@ -51,4 +55,5 @@ function thisStore(id: string, label: string, connect: (db: Db, file: string, co
 
 export const thisStoreV6 = thisStore('sss-v6', 'sequelize-session-store (v6)', sequelizeV6);
 export const thisStoreV7 = thisStore('sss-v7', 'sequelize-session-store (v7)', sequelizeV7);
-export const thisStoreV6Merge = thisStore('sss-v6-merge', 'sequelize-session-store (v6, merge: true)', sequelizeV6, true);
+export const thisStoreV6Read = thisStore('sss-v6-read', 'sequelize-session-store (v6, sets of a read)', sequelizeV6, { merge: false });
+export const thisStoreV6Merge = thisStore('sss-v6-merge', 'sequelize-session-store (v6, sets of a read, merge: true)', sequelizeV6, { merge: true });

@@ -31,6 +31,8 @@ export interface Contender {
   readonly label: string;
   /** The raw floor that ratios are taken against. */
   readonly floor?: boolean;
+  /** Timed at the store level only (a variant of another contender, not an app of its own). */
+  readonly storeOnly?: boolean;
   supports(db: Db): boolean;
   open(db: Db, options: OpenOptions): Promise<Opened>;
 }
