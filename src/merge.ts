@@ -5,6 +5,11 @@
 
 /** The JSON text of each top-level key but `cookie`, as JSON.stringify would write it. */
 type Base = Map<string, string>;
+/** A base, and the session id it was read under (a set of the object under another id writes whole). */
+interface Read {
+  readonly sid: unknown;
+  readonly base: Base;
+}
 
 /** What a `set` changed since its read; `next` becomes the base once the write has landed. */
 export interface Diff {
@@ -12,7 +17,7 @@ export interface Diff {
   readonly changed: ReadonlyArray<readonly [key: string, json: string]>;
   /** Keys the read had and the session no longer has. */
   readonly removed: readonly string[];
-  readonly next: Base;
+  readonly next: Read;
 }
 
 function snapshot(session: Record<string, unknown>): Base {
@@ -32,28 +37,29 @@ function snapshot(session: Record<string, unknown>): Base {
  * Another request's read of the same id has an object and a base of its own.
  */
 export class MergeTracker {
-  readonly #bases = new WeakMap<object, Base>();
+  readonly #reads = new WeakMap<object, Read>();
 
-  /** Records what a session object holds as read. */
-  read(session: object): void {
-    this.#bases.set(session, snapshot(session as Record<string, unknown>));
+  /** Records what a session object holds as read under `sid`. */
+  read(session: object, sid: unknown): void {
+    this.#reads.set(session, { sid, base: snapshot(session as Record<string, unknown>) });
   }
 
   /** The changes since this object's read; undefined when there was none (a new or regenerated session). */
-  diff(session: object): Diff | undefined {
-    const base = this.#bases.get(session);
-    if (base === undefined) return undefined;
+  diff(session: object, sid: string): Diff | undefined {
+    const read = this.#reads.get(session);
+    if (read === undefined || read.sid !== sid) return undefined;
+    const { base } = read;
     const next = snapshot(session as Record<string, unknown>);
     const cookie = JSON.stringify((session as { cookie?: unknown }).cookie);
     const changed: Array<readonly [string, string]> = cookie === undefined ? [] : [['cookie', cookie]];
     for (const [key, json] of next) if (base.get(key) !== json) changed.push([key, json]);
     const removed: string[] = [];
     for (const key of base.keys()) if (!next.has(key)) removed.push(key);
-    return { changed, removed, next };
+    return { changed, removed, next: { sid, base: next } };
   }
 
   /** After the write landed: a second save of the same object diffs against what this one wrote. */
   wrote(session: object, diff: Diff): void {
-    this.#bases.set(session, diff.next);
+    this.#reads.set(session, diff.next);
   }
 }

@@ -75,7 +75,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   /** express-session builds each request's session here from what `get` returned and saves that very object: with `merge`, the base of its diff. */
   override createSession(...args: Parameters<Store['createSession']>): ReturnType<Store['createSession']> {
     const session = super.createSession(...args);
-    if (this.#table.sql.merges) this.#reads.read(session);
+    if (this.#table.sql.merges) this.#reads.read(session, args[0].sessionID);
     return session;
   }
 
@@ -173,7 +173,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       const encoded = this.#table.codec.encode(session, key);
       expire = expiryOf(session, now, this.#options.life);
       // After encode: a session that cannot be serialized is refused as without merge.
-      diff = this.#table.sql.merges ? this.#reads.diff(session) : undefined;
+      diff = this.#table.sql.merges ? this.#reads.diff(session, sid) : undefined;
       statement = this.#table.sql.set(key, encoded, expire, now, extrasOf(this.#options.extras, sid, session), diff);
     } catch (error) {
       return Promise.reject(error);
