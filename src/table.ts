@@ -42,22 +42,28 @@ interface DriverError {
  * concurrent CREATE TABLEs, a unique violation in its catalog), MySQL/MariaDB's existing table or
  * key name, SQLite's "already exists". And on a Galera node the interruption of this creator's
  * statement (ER_QUERY_INTERRUPTED, 1317): the other creator's CREATE TABLE or index is replicated in
- * total order, and to run it the node aborts whatever else holds a lock on that table.
+ * total order, and to run it the node aborts whatever else holds a lock on that table: the statement
+ * it aborts reports an interruption (1317) or, when it held a metadata lock, a deadlock (1213).
  */
 const ALREADY_EXISTS = new Set([
   '42P07', '23505', 'ER_TABLE_EXISTS_ERROR', 'ER_DUP_KEYNAME', '1050', '1061', 'ER_QUERY_INTERRUPTED', '1317',
+  'ER_LOCK_DEADLOCK', '1213',
   // The same interruption caught mid-result garbles the reply: mysql2 then fails to parse it
   // (ERR_OUT_OF_RANGE) and the mariadb connector sees a broken column header (45040). Both are
   // looked at again like the rest; a real failure fails again and is thrown after the last attempt.
   'ERR_OUT_OF_RANGE', 'ER_DUPLICATE_FIELD', '45040',
 ]);
 
-/** Attempts of the whole creation when a concurrent creator got there first. */
-const MAX_ATTEMPTS = 3;
+/**
+ * Attempts of the whole creation when a concurrent creator got there first. Six Galera nodes'
+ * creators can abort each other's statements more than twice before one of them wins.
+ */
+const MAX_ATTEMPTS = 5;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function createdMeanwhile(error: unknown): boolean {
+/** Whether a creation failed only because another creator was making the same table or index. */
+export function createdMeanwhile(error: unknown): boolean {
   const raw = (error ?? {}) as { cause?: unknown; parent?: DriverError } & DriverError;
   // The driver's error: `cause` in v7 (whose `parent` getter is deprecated), `parent` in v6.
   const driver = typeof raw.cause === 'object' && raw.cause !== null ? (raw.cause as DriverError) : raw.parent;
