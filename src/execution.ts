@@ -11,6 +11,7 @@
  */
 import { DatabaseError } from './errors.js';
 import type { ConnectionPool, DialectName, SequelizeLike } from './sequelize-compat.js';
+import { inTurn } from './sqlite-turns.js';
 
 /** What a statement returns to the store: its rows, or the number of rows it changed. */
 export type Shape = 'rows' | 'count';
@@ -179,7 +180,6 @@ const mariadb: Driver = {
 };
 
 interface SqliteDatabase {
-  serialize(callback: () => void): void;
   all(sql: string, params: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
   run(sql: string, params: unknown[], callback: (this: { changes: number }, error: Error | null) => void): void;
 }
@@ -194,14 +194,21 @@ const sqlite3: Driver = {
   translate: (sql) => ({ text: sql.replace(PLACEHOLDER, '?$1'), order: null }),
   send(connection, text, values, shape, done) {
     const db = connection as SqliteDatabase;
-    // Queued in order, as Sequelize queues its own: v6 shares one connection with the application,
-    // and a statement of its (serialized) would wait forever behind a stream of parallel ones.
-    db.serialize(() => {
-      if (shape === 'rows') db.all(text, values, (error, rows) => (error ? done(error) : done(undefined, rows)));
-      else db.run(text, values, function (error) {
-        if (error) done(error);
-        else done(undefined, this.changes);
-      });
+    // In parallel, in bursts that let the application's serialized statements (v6 shares this connection) have their turn.
+    inTurn(db, (finished) => {
+      if (shape === 'rows') {
+        db.all(text, values, (error, rows) => {
+          finished();
+          if (error) done(error);
+          else done(undefined, rows);
+        });
+      } else {
+        db.run(text, values, function (error) {
+          finished();
+          if (error) done(error);
+          else done(undefined, this.changes);
+        });
+      }
     });
   },
   // In-process: the connection outlives any failed statement.

@@ -67,6 +67,36 @@ for (const target of targets()) {
       }
     });
 
+    // v6 SQLite: the store and the application share one connection, and Sequelize queues the
+    // application's statements serialized, to run once nothing else runs there. A stream of the
+    // store's statements that overlap (counts over a few thousand rows) must not keep them waiting.
+    it("a stream of the store's statements lets the application's own statements through", async () => {
+      const rows = 3000;
+      await Promise.all(Array.from({ length: rows }, (_, i) => store.set(`turns-${i}`, makeSession(HOUR, { i }))));
+      const total = 400;
+      let done = 0;
+      let next = 0;
+      let answeredAfter = -1;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < total) {
+            next++;
+            assert.ok((await store.length()) >= rows);
+            done++;
+            if (done === 20) {
+              void main.sequelize.query('SELECT 1 AS one', { type: 'SELECT', raw: true }).then(() => {
+                answeredAfter = done;
+              });
+            }
+          }
+        }),
+      );
+      await main.sequelize.query('SELECT 1 AS one', { type: 'SELECT', raw: true });
+      await store.clear();
+      assert.ok(answeredAfter >= 20, `the application statement answered only after all ${total} of the store's`);
+      assert.ok(answeredAfter < total / 2, `the application statement waited for ${answeredAfter - 20} of the store's ${total - 20} statements`);
+    });
+
     // v6 SQLite has one shared connection and no pool to count.
     it('takes its connections from the pool and gives every one back', { skip: target.major === 'v6' && target.dialect === 'sqlite' ? 'v6 SQLite has no pool' : false }, async () => {
       for (let i = 0; i < 20; i++) await store.set(`pooled-${i}`, makeSession(HOUR, { i }));
