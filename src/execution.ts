@@ -9,6 +9,7 @@
  * whose statement was lost (the deadline passed while it was on the wire, or the connection broke)
  * is destroyed rather than returned, so a hung database does not keep the pool's connections.
  */
+import { createHash } from 'node:crypto';
 import { DatabaseError } from './errors.js';
 import type { ConnectionPool, DialectName, SequelizeLike } from './sequelize-compat.js';
 import { inTurn } from './sqlite-turns.js';
@@ -80,6 +81,8 @@ function loggerOf(sequelize: SequelizeLike): Logger {
 /** A store statement in the driver's form, built once per SQL text. */
 interface Statement {
   readonly text: string;
+  /** The name it is prepared under on each connection, where the driver prepares statements (pg). */
+  readonly name: string | undefined;
   /** For each placeholder of `text` in order, the index of its value in the store's bind; null when the bind goes as it is. */
   readonly order: readonly number[] | null;
   readonly executing: string;
@@ -92,7 +95,13 @@ interface Driver {
   accepts(connection: unknown): boolean;
   /** The statement's text in the driver's placeholder syntax; `order` as in {@link Statement}. */
   translate(sql: string): { text: string; order: number[] | null };
-  send(connection: unknown, text: string, values: unknown[], shape: Shape, done: (error: unknown, result?: unknown) => void): void;
+  send(connection: unknown, text: string, values: unknown[], shape: Shape, done: (error: unknown, result?: unknown) => void, name?: string): void;
+  /**
+   * Where statements can be prepared once per connection: whether an error says that they cannot
+   * be here (a pooler in transaction mode hands each statement another server connection). The
+   * statement did not run: it is sent again unprepared, and so is every later one.
+   */
+  unprepared?(error: unknown): boolean;
   /** Whether an error means the connection itself is gone or unusable. */
   broken(error: unknown): boolean;
   /** Closes the connection's socket now (its pool has already let go of it). */
@@ -120,21 +129,36 @@ interface Failing {
   message?: unknown;
 }
 
+/**
+ * pg: named statements, each parsed and planned once per connection (the server then only binds and
+ * runs it: a third of a write's cost). Behind a pooler in transaction mode a named statement meets
+ * a server connection that does not have it, or has it already: from then on this store sends
+ * unnamed statements, which work there.
+ */
+const UNPREPARED = new Set([
+  '26000', // prepared statement does not exist
+  '42P05', // prepared statement already exists
+]);
+
 const pg: Driver = {
   raw: true,
   accepts: (connection) => typeof (connection as { query?: unknown }).query === 'function',
-  // pg binds $n itself; an unnamed statement (no `name`) works behind a pooler in transaction mode.
+  // pg binds $n itself.
   translate: (sql) => ({ text: sql, order: null }),
-  send(connection, text, values, shape, done) {
-    (connection as { query(text: string, values: unknown[], callback: (error: unknown, result: unknown) => void): void }).query(
-      text,
-      values,
+  send(connection, text, values, shape, done, name) {
+    (connection as { query(config: object, callback: (error: unknown, result: unknown) => void): void }).query(
+      { text, values, name },
       (error, result) => {
         if (error) return done(error);
         const { rows, rowCount } = result as { rows: unknown[]; rowCount: number | null };
         done(undefined, shape === 'rows' ? rows : (rowCount ?? 0));
       },
     );
+  },
+  unprepared(error) {
+    const { code, message } = (error ?? {}) as Failing;
+    // 0A000 is also "cached plan must not change result type": the table was altered under it.
+    return UNPREPARED.has(String(code)) || (code === '0A000' && /cached plan/.test(String(message)));
   },
   // Server errors carry an SQLSTATE; a lost socket has none. 08: connection exception; 57P0x: shutdown.
   broken(error) {
@@ -221,6 +245,27 @@ const DRIVERS: Partial<Record<DialectName, Driver>> = { postgres: pg, mysql: mys
 const MAX_STATEMENTS = 500;
 
 /**
+ * The name a text is prepared under: a digest of the text, so that one name means one text in
+ * every process. Behind a pooler a name may meet a server connection that another process
+ * prepared: with the same name it runs the same statement. Past the cap, texts go unnamed (the hot
+ * ones come first; destroyWhere builds texts of its own).
+ */
+const preparedNames = new Map<string, string>();
+const MAX_PREPARED = 128;
+
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `sequelize_session_store_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
+/** Instances whose connections turned out not to keep prepared statements (a pooler in transaction mode). */
+const unpreparedInstances = new WeakSet<object>();
+
+/**
  * A driver's error in the shape Sequelize gives its own (the driver's error under `parent` and
  * `cause`, a Sequelize error name), so that both paths classify and word it the same way.
  */
@@ -304,8 +349,12 @@ class PooledExecution implements Execution {
   /** Used once a connection turns out not to be the expected driver's (a custom `dialectModule`). */
   readonly #fallback: () => Driver;
   #checked: boolean;
+  /** Whether statements are prepared once per connection (pg); see also {@link unpreparedInstances}. */
+  #prepares: boolean;
+  readonly #instance: object;
 
-  constructor(pool: ConnectionPool, driver: Driver | undefined, dialect: DialectName, log: Logger, fallback: () => Driver) {
+  constructor(instance: object, pool: ConnectionPool, driver: Driver | undefined, dialect: DialectName, log: Logger, fallback: () => Driver) {
+    this.#instance = instance;
     this.#pool = pool;
     this.#driver = driver ?? fallback();
     this.#path = driver === undefined ? 'query' : 'driver';
@@ -313,6 +362,7 @@ class PooledExecution implements Execution {
     this.#dialect = dialect;
     this.#log = log;
     this.#fallback = fallback;
+    this.#prepares = this.#driver.unprepared !== undefined;
   }
 
   get path(): 'driver' | 'query' {
@@ -335,6 +385,7 @@ class PooledExecution implements Execution {
       if (!this.#driver.accepts(connection)) {
         this.#driver = this.#fallback();
         this.#path = 'query';
+        this.#prepares = false;
         this.#statements.clear();
       }
     }
@@ -353,8 +404,15 @@ class PooledExecution implements Execution {
         };
       }
       const started = this.#log.before(statement);
+      let name = statement.name !== undefined && !unpreparedInstances.has(this.#instance) ? statement.name : undefined;
       const done = (error: unknown, result?: unknown) => {
         if (lost) return reject(lostOnTheWire());
+        if (error && name !== undefined && driver.unprepared!(error)) {
+          // Not run: sent again, unnamed, on the same connection, as every statement of this instance from now on.
+          unpreparedInstances.add(this.#instance);
+          name = undefined;
+          return driver.send(connection, statement.text, values, shape, done);
+        }
         deadline.onExpire = undefined;
         if (error) {
           if (driver.broken(error)) pool.destroy(connection);
@@ -366,7 +424,7 @@ class PooledExecution implements Execution {
         resolve(result);
       };
       try {
-        driver.send(connection, statement.text, values, shape, done);
+        driver.send(connection, statement.text, values, shape, done, name);
       } catch (error) {
         // A driver that refuses a value synchronously has sent nothing: its connection is intact.
         deadline.onExpire = undefined;
@@ -381,7 +439,7 @@ class PooledExecution implements Execution {
     if (statement === undefined) {
       if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
       const { text, order } = this.#driver.translate(sql);
-      statement = { text, order, executing: `Executing (default): ${text}`, executed: `Executed (default): ${text}` };
+      statement = { text, order, name: this.#prepares ? preparedName(text) : undefined, executing: `Executing (default): ${text}`, executed: `Executed (default): ${text}` };
       this.#statements.set(sql, statement);
     }
     return statement;
@@ -397,7 +455,7 @@ export function createExecution(
   pinned: (connection: unknown) => object,
 ): Execution {
   const forced = process.env[EXECUTION_SWITCH] === 'query';
-  return new PooledExecution(pool, forced ? undefined : DRIVERS[dialect], dialect, loggerOf(sequelize), () =>
+  return new PooledExecution(sequelize, pool, forced ? undefined : DRIVERS[dialect], dialect, loggerOf(sequelize), () =>
     queryDriver(sequelize, queryOptions, pinned),
   );
 }

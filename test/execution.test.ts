@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionStoreError } from '../src/errors.js';
-import { interceptAcquire } from './support/intercept.js';
+import { driverError, interceptAcquire, interceptStatements } from './support/intercept.js';
 import { targets, uniqueTable } from './support/targets.js';
 import { HOUR, connectLogged, dropTable, makeSession, openStore, rawRow, type SequelizeSessionStore } from './support/store-kit.js';
 
@@ -64,6 +64,72 @@ for (const target of targets()) {
       } finally {
         await s.close();
         await logged.close();
+      }
+    });
+
+    // PostgreSQL on the driver path: each statement is parsed and planned once per connection.
+    const prepared = async (sequelize: any) =>
+      (await sequelize.query("SELECT name FROM pg_prepared_statements WHERE name LIKE 'sequelize_session_store_%'", { type: 'SELECT', raw: true, logging: false })) as Array<{ name: string }>;
+
+    it('PostgreSQL: prepares each statement once per connection, under a name its text decides', { skip: target.dialect !== 'postgres' || path !== 'driver' ? 'named statements are the pg driver path\'s' : false }, async () => {
+      const one: any = target.connect({ pool: { max: 1, min: 0 }, logging: false });
+      const s = openStore(one, { tableName: table });
+      try {
+        await one.query('DEALLOCATE ALL');
+        for (let i = 0; i < 3; i++) {
+          await s.set(`prep-${i}`, makeSession(HOUR, { i }));
+          assert.equal((await s.get(`prep-${i}`))?.i, i);
+          await s.touch(`prep-${i}`, makeSession(2 * HOUR, { i }));
+          await s.destroy(`prep-${i}`);
+        }
+        const names = (await prepared(one)).map((row) => row.name);
+        // set, get, touch, destroy: one each, however often they ran; the same names in another process.
+        assert.equal(names.length, 4, names.join(', '));
+        const other: any = target.connect({ pool: { max: 1, min: 0 }, logging: false });
+        const t = openStore(other, { tableName: table });
+        try {
+          await other.query('DEALLOCATE ALL');
+          await t.set('prep-other', makeSession(HOUR));
+          await t.get('prep-other');
+          await t.touch('prep-other', makeSession(2 * HOUR));
+          await t.destroy('prep-other');
+          assert.deepEqual((await prepared(other)).map((row) => row.name).sort(), [...names].sort());
+        } finally {
+          await t.close();
+          await other.close();
+        }
+      } finally {
+        await s.close();
+        await one.close();
+      }
+    });
+
+    it('PostgreSQL: a named statement refused as not prepared (a pooler in transaction mode) runs again unnamed, and so does every later one', { skip: target.dialect !== 'postgres' || path !== 'driver' ? 'named statements are the pg driver path\'s' : false }, async () => {
+      const one: any = target.connect({ pool: { max: 1, min: 0 }, logging: false });
+      let refusals = 0;
+      let sent = 0;
+      interceptStatements(target, one, (sql) => {
+        if (!sql.includes(table)) return undefined;
+        sent++;
+        return refusals-- > 0 ? { fail: driverError('26000', 'prepared statement "x" does not exist') } : undefined;
+      });
+      const s = openStore(one, { tableName: table });
+      const second = openStore(one, { tableName: table });
+      try {
+        await s.sync();
+        await one.query('DEALLOCATE ALL');
+        sent = 0;
+        refusals = 1;
+        await s.set('unprep-1', makeSession(HOUR, { n: 1 }));
+        assert.equal(sent, 2, 'the refused statement went once more');
+        assert.equal((await s.get('unprep-1'))?.n, 1);
+        await second.set('unprep-2', makeSession(HOUR, { n: 2 }));
+        assert.equal((await second.get('unprep-2'))?.n, 2);
+        assert.deepEqual(await prepared(one), [], 'nothing prepared on this instance any more');
+      } finally {
+        await s.close();
+        await second.close();
+        await one.close();
       }
     });
 
@@ -157,7 +223,8 @@ for (const target of targets()) {
         const original = connection[method];
         connection[method] = function (this: unknown, ...args: any[]) {
           const sql = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.sql ?? ''));
-          const values = Array.isArray(args[1]) ? args[1] : undefined;
+          // pg takes (text, values) or a config object ({ text, values, name }).
+          const values = Array.isArray(args[1]) ? args[1] : Array.isArray(args[0]?.values) ? args[0].values : undefined;
           if (sql.includes(table) && sql.startsWith('INSERT') && values) {
             const sid = Buffer.isBuffer(values[0]) ? values[0].toString() : String(values[0]);
             if (sid.startsWith('burst-')) sent.set(sid, performance.now());

@@ -40,7 +40,8 @@ for (const target of targets()) {
         calls++;
         const failure = failures.shift();
         return failure ? { fail: failure } : undefined;
-      });
+        // Behind a pooler a named statement may be refused unrun, once, and go again unnamed: not an attempt.
+      }, () => calls--);
       interceptAcquire(sequelize, () => undefined, () => {
         const refusal = refusals.shift();
         if (refusal) {

@@ -19,12 +19,16 @@ const METHODS: Record<Target['dialect'], string[]> = {
   sqlite: ['all', 'run'],
 };
 
-function wrapConnection(target: Target, connection: any, decide: (sql: string) => Verdict): void {
+/** PostgreSQL refusing a named statement behind a pooler in transaction mode: it did not run, and the store sends it again unnamed. */
+const UNPREPARED = new Set(['26000', '42P05']);
+
+function wrapConnection(target: Target, connection: any, decide: (sql: string) => Verdict, unprepared?: () => void): void {
   if (connection[WRAPPED]) {
     connection[WRAPPED].decide = decide;
+    connection[WRAPPED].unprepared = unprepared;
     return;
   }
-  const state = { decide };
+  const state = { decide, unprepared };
   connection[WRAPPED] = state;
   for (const method of METHODS[target.dialect]) {
     const original = connection[method];
@@ -32,8 +36,16 @@ function wrapConnection(target: Target, connection: any, decide: (sql: string) =
     connection[method] = function (this: unknown, ...args: any[]) {
       const sql = typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.sql ?? '');
       const verdict = state.decide(String(sql));
-      if (verdict === undefined) return original.apply(this, args);
       const callback = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
+      if (verdict === undefined) {
+        if (callback && state.unprepared) {
+          args[args.length - 1] = function (this: unknown, error: any, ...rest: unknown[]) {
+            if (UNPREPARED.has(String(error?.code))) state.unprepared?.();
+            return callback.call(this, error, ...rest);
+          };
+        }
+        return original.apply(this, args);
+      }
       if ('fail' in verdict) {
         if (callback) {
           setImmediate(() => callback.call({ changes: 0 }, verdict.fail));
@@ -52,10 +64,11 @@ function wrapConnection(target: Target, connection: any, decide: (sql: string) =
 
 /**
  * Wraps the statement calls of every connection `sequelize` lends from now on (and, on v6 SQLite,
- * its one shared connection). `decide` sees each statement's text.
+ * its one shared connection). `decide` sees each statement's text; `unprepared` hears of each
+ * statement the server refused as not prepared there (behind a pooler), which did not run.
  */
-export function interceptStatements(target: Target, sequelize: any, decide: (sql: string) => Verdict): void {
-  interceptAcquire(sequelize, async (connection) => wrapConnection(target, connection, decide));
+export function interceptStatements(target: Target, sequelize: any, decide: (sql: string) => Verdict, unprepared?: () => void): void {
+  interceptAcquire(sequelize, async (connection) => wrapConnection(target, connection, decide, unprepared));
 }
 
 /**
