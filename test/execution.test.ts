@@ -77,9 +77,9 @@ for (const target of targets()) {
       try {
         await one.query('DEALLOCATE ALL');
         for (let i = 0; i < 3; i++) {
-          await s.set(`prep-${i}`, makeSession(HOUR, { i }));
-          assert.equal((await s.get(`prep-${i}`))?.i, i);
-          await s.touch(`prep-${i}`, makeSession(2 * HOUR, { i }));
+          await s.set(`prep-${i}`, makeSession(HOUR, { n: i }));
+          assert.equal((await s.get(`prep-${i}`))?.n, i);
+          await s.touch(`prep-${i}`, makeSession(2 * HOUR, { n: i }));
           await s.destroy(`prep-${i}`);
         }
         const names = (await prepared(one)).map((row) => row.name);
