@@ -132,8 +132,8 @@ interface Failing {
 /**
  * pg: named statements, each parsed and planned once per connection (the server then only binds and
  * runs it: a third of a write's cost). Behind a pooler in transaction mode a named statement meets
- * a server connection that does not have it, or has it already: from then on this store sends
- * unnamed statements, which work there.
+ * a server connection that does not have it, or has it already: from then on every store of that
+ * Sequelize instance sends unnamed statements, which work there.
  */
 const UNPREPARED = new Set([
   '26000', // prepared statement does not exist
@@ -191,10 +191,11 @@ const mysql2: Driver = {
 
 const mariadb: Driver = {
   raw: true,
-  accepts: (connection) => typeof (connection as { query?: unknown }).query === 'function',
+  accepts: (connection) => typeof (connection as { execute?: unknown }).execute === 'function',
   translate: positional,
   send(connection, text, values, shape, done) {
-    (connection as { query(text: string, values: unknown[]): Promise<unknown> }).query(text, values).then(
+    // `execute`: prepared once per connection (the connector keeps them), then only bound and run.
+    (connection as { execute(text: string, values: unknown[]): Promise<unknown> }).execute(text, values).then(
       (result) => done(undefined, shape === 'rows' ? result : Number((result as { affectedRows?: unknown }).affectedRows ?? 0)),
       done,
     );

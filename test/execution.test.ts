@@ -219,18 +219,21 @@ for (const target of targets()) {
       interceptAcquire(busy, (connection: any) => {
         if (connection.__recorded) return;
         connection.__recorded = true;
-        const method = target.dialect === 'mysql' ? 'execute' : 'query';
-        const original = connection[method];
-        connection[method] = function (this: unknown, ...args: any[]) {
-          const sql = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.sql ?? ''));
-          // pg takes (text, values) or a config object ({ text, values, name }).
-          const values = Array.isArray(args[1]) ? args[1] : Array.isArray(args[0]?.values) ? args[0].values : undefined;
-          if (sql.includes(table) && sql.startsWith('INSERT') && values) {
-            const sid = Buffer.isBuffer(values[0]) ? values[0].toString() : String(values[0]);
-            if (sid.startsWith('burst-')) sent.set(sid, performance.now());
-          }
-          return original.apply(this, args);
-        };
+        // The store prepares on MySQL/MariaDB (`execute`); Sequelize's mariadb dialect uses `query`.
+        for (const method of target.dialect === 'postgres' ? ['query'] : ['execute', 'query']) {
+          const original = connection[method];
+          if (typeof original !== 'function') continue;
+          connection[method] = function (this: unknown, ...args: any[]) {
+            const sql = String(typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.sql ?? ''));
+            // pg takes (text, values) or a config object ({ text, values, name }).
+            const values = Array.isArray(args[1]) ? args[1] : Array.isArray(args[0]?.values) ? args[0].values : undefined;
+            if (sql.includes(table) && sql.startsWith('INSERT') && values) {
+              const sid = Buffer.isBuffer(values[0]) ? values[0].toString() : String(values[0]);
+              if (sid.startsWith('burst-')) sent.set(sid, performance.now());
+            }
+            return original.apply(this, args);
+          };
+        }
       });
       const s = openStore(busy, { tableName: table, operationTimeout: 300 });
       try {

@@ -1,7 +1,7 @@
 // MariaDB 10.11 servers of our own (never the shared one on 3306): --no-defaults, temporary data
 // directories, ports of their own. A primary and a delayed GTID replica, a latin1-default server, and
 // a three-node Galera cluster.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mariadb from 'mariadb';
 import { freePort, run, start, stop, tempDir, waitFor, type Tracked } from './procs.js';
@@ -40,13 +40,32 @@ function launch(node: Omit<MariaNode, 'process'>): Tracked {
   return start(node.name, '/usr/sbin/mariadbd', node.args, { log: node.log });
 }
 
+/** The end of a server's log, for a failure message. */
+function logTail(node: MariaNode, lines = 25): string {
+  try {
+    return readFileSync(node.log, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Until the server answers on its socket; fails at once, with its log, if it exits. */
 async function ready(node: MariaNode, timeoutMs = 90_000): Promise<void> {
-  await waitFor(`${node.name} (port ${node.port}, log ${node.log})`, () => {
-    if (!node.process.alive()) throw new Error('exited');
-    if (!existsSync(node.socket)) return false;
-    run('mariadb-admin', ['--no-defaults', '-S', node.socket, '-u', 'root', 'ping']);
-    return true;
-  }, timeoutMs, 300);
+  let exited = false;
+  try {
+    await waitFor(`${node.name} (port ${node.port}, log ${node.log})`, () => {
+      if (!node.process.alive()) {
+        exited = true;
+        return true;
+      }
+      if (!existsSync(node.socket)) return false;
+      run('mariadb-admin', ['--no-defaults', '-S', node.socket, '-u', 'root', 'ping']);
+      return true;
+    }, timeoutMs, 300);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${logTail(node)}`);
+  }
+  if (exited) throw new Error(`${node.name} exited while starting:\n${logTail(node)}`);
 }
 
 /** Root over TCP from 127.0.0.1, without a password, as on the shared test server. Not replicated. */
@@ -157,9 +176,19 @@ export async function waitForSynced(node: MariaNode, timeoutMs = 120_000): Promi
 export async function restartGaleraNode(node: MariaNode): Promise<void> {
   const args = node.args.filter((arg) => arg !== '--wsrep-new-cluster');
   (node as { args: string[] }).args = args;
-  node.process = start(node.name, '/usr/sbin/mariadbd', args, { log: node.log });
-  await ready(node, 120_000);
-  await waitForSynced(node);
+  // A node started right after a kill can find its ports or files still held and exit: it starts again.
+  for (let attempt = 1; ; attempt++) {
+    node.process = start(node.name, '/usr/sbin/mariadbd', args, { log: node.log });
+    try {
+      await ready(node, 240_000);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || node.process.alive()) throw error;
+      console.log(`  ${node.name}: exited while rejoining (attempt ${attempt}), starting it again`);
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }
+  }
+  await waitForSynced(node, 240_000);
 }
 
 export async function stopServer(node: MariaNode): Promise<void> {

@@ -1,6 +1,6 @@
 // Faults on a real connection, the same whichever execution path the store takes: the driver
 // connections that Sequelize's pool lends have their statement call wrapped (pg `query`, mysql2
-// `execute`, mariadb `query`, sqlite3 `all`/`run`), so a statement on a chosen table can fail with
+// and mariadb `execute` and `query`, sqlite3 `all`/`run`), so a statement on a chosen table can fail with
 // the driver's own error or be held back, and the pool's acquire can be slowed or refused.
 import type { Target } from './targets.js';
 
@@ -15,7 +15,7 @@ const PENDING = { setMaxListeners: () => PENDING };
 const METHODS: Record<Target['dialect'], string[]> = {
   postgres: ['query'],
   mysql: ['execute', 'query'],
-  mariadb: ['query'],
+  mariadb: ['execute', 'query'],
   sqlite: ['all', 'run'],
 };
 
