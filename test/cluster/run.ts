@@ -143,7 +143,11 @@ async function suite(setup: string, env: Record<string, string>): Promise<void> 
     const keep = (chunk: Buffer) => output.push(chunk.toString());
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 8 * 60_000);
+    const timer = setTimeout(() => {
+      // The end of its output shows which test hung.
+      console.log(`      ${setup}: the suite is still running after 8 minutes, stopped; its last lines:\n${output.join('').split('\n').slice(-40).join('\n')}`);
+      child.kill('SIGKILL');
+    }, 8 * 60_000);
     child.on('exit', (exitCode) => {
       clearTimeout(timer);
       resolve(exitCode ?? 1);
