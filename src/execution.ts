@@ -349,8 +349,6 @@ class PooledExecution implements Execution {
   /** Used once a connection turns out not to be the expected driver's (a custom `dialectModule`). */
   readonly #fallback: () => Driver;
   #checked: boolean;
-  /** Whether statements are prepared once per connection (pg); see also {@link unpreparedInstances}. */
-  #prepares: boolean;
   readonly #instance: object;
 
   constructor(instance: object, pool: ConnectionPool, driver: Driver | undefined, dialect: DialectName, log: Logger, fallback: () => Driver) {
@@ -362,7 +360,6 @@ class PooledExecution implements Execution {
     this.#dialect = dialect;
     this.#log = log;
     this.#fallback = fallback;
-    this.#prepares = this.#driver.unprepared !== undefined;
   }
 
   get path(): 'driver' | 'query' {
@@ -385,7 +382,6 @@ class PooledExecution implements Execution {
       if (!this.#driver.accepts(connection)) {
         this.#driver = this.#fallback();
         this.#path = 'query';
-        this.#prepares = false;
         this.#statements.clear();
       }
     }
@@ -439,7 +435,7 @@ class PooledExecution implements Execution {
     if (statement === undefined) {
       if (this.#statements.size >= MAX_STATEMENTS) this.#statements.clear();
       const { text, order } = this.#driver.translate(sql);
-      statement = { text, order, name: this.#prepares ? preparedName(text) : undefined, executing: `Executing (default): ${text}`, executed: `Executed (default): ${text}` };
+      statement = { text, order, name: this.#driver.unprepared ? preparedName(text) : undefined, executing: `Executing (default): ${text}`, executed: `Executed (default): ${text}` };
       this.#statements.set(sql, statement);
     }
     return statement;
