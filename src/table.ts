@@ -79,11 +79,19 @@ export function createdMeanwhile(error: unknown): boolean {
  * Creates the table if missing (never altering an existing one) and makes sure `expire` is indexed.
  * A concurrent creator's table or index counts as done: the check runs again and finds it.
  */
-export async function ensureTable(compat: SequelizeCompat, session: SessionModel): Promise<void> {
+export function ensureTable(compat: SequelizeCompat, session: SessionModel): Promise<void> {
+  return lookingAgain(() => createOnce(compat, session));
+}
+
+/**
+ * Runs `work` (a creation, or the reading of a table that may be being created) again while it
+ * fails only because of a concurrent creator: on a Galera node even a read of the table's
+ * description can be interrupted, or its reply garbled, by another node's replicated DDL.
+ */
+async function lookingAgain<T>(work: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await createOnce(compat, session);
-      return;
+      return await work();
     } catch (error) {
       if (attempt >= MAX_ATTEMPTS || !createdMeanwhile(error)) throw error;
       // The other creator may still be adding the index: a short, jittered pause before looking again.
@@ -196,7 +204,7 @@ export class SessionTable {
     return this.#outsideRequests(async () => {
       try {
         if (this.#adopting) {
-          const adopted = await adoptTable(this.#options.sequelize, this.#compat, this.#dialect, this.#options, this.#model);
+          const adopted = await lookingAgain(() => adoptTable(this.#options.sequelize, this.#compat, this.#dialect, this.#options, this.#model));
           // No such table: the created model stands, and makes it below.
           if (adopted) this.#install(adopted);
           this.#adopting = false;

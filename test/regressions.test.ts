@@ -29,6 +29,7 @@ import {
   type LoggedDb,
 } from './support/store-kit.js';
 import { exactSidType, expectPerDialect } from './support/per-dialect.js';
+import { driverError, interceptStatements } from './support/intercept.js';
 
 const KEY = 'ab'.repeat(32);
 const MINUTE = 60_000;
@@ -284,6 +285,29 @@ for (const target of targets()) {
         }
       }
       assert.deepEqual(failures, [], `${failures.length} of 30 first operations failed`);
+    });
+
+    it('defect 5: reading the table before the first operation, interrupted as by another Galera node\'s DDL, is looked at again', async (t) => {
+      if (target.dialect !== 'mysql' && target.dialect !== 'mariadb') return t.skip('a MySQL/MariaDB (Galera) interruption');
+      const { sequelize } = sameDatabase(target)();
+      const name = table('reg_interrupted_read');
+      await openStore(db.sequelize, { tableName: name }).sync();
+      // The first two statements on the table, whichever reads its description, fail as an interruption and as a garbled reply would.
+      const failures = [driverError('ER_QUERY_INTERRUPTED', 'Query execution was interrupted'), driverError('ERR_OUT_OF_RANGE', 'The value of "offset" is out of range')];
+      const seen: string[] = [];
+      interceptStatements(target, sequelize, (sql) => {
+        seen.push(sql);
+        return seen.length <= failures.length ? { fail: failures[seen.length - 1]! } : undefined;
+      });
+      const store = openStore(sequelize, { tableName: name });
+      try {
+        await store.set('interrupted-1', makeSession(HOUR, { n: 1 }));
+        assert.deepEqual(withoutCookie(await store.get('interrupted-1')), { n: 1 });
+        assert.ok(seen.length > failures.length + 2, `the table was read again after ${failures.length} failures (${seen.length} statements)`);
+      } finally {
+        await store.close();
+        await sequelize.close();
+      }
     });
 
     it('defect 6: close() called twice while work is in flight settles both calls', async () => {
