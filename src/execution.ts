@@ -320,7 +320,12 @@ const CONNECTION_ERRORS = /^Sequelize(?:Connection\w*|HostN\w+|AccessDenied|Inva
  * `sequelize.query` on the connection the store took: Sequelize formats the bind for its dialect.
  * Its own logging is off for these statements: the store logs them as on the driver path.
  */
-function queryDriver(sequelize: SequelizeLike, queryOptions: Readonly<Record<string, unknown>>, pinned: (connection: unknown) => object): Driver {
+function queryDriver(
+  sequelize: SequelizeLike,
+  queryOptions: Readonly<Record<string, unknown>>,
+  pinned: (connection: unknown) => object,
+  known: Driver | undefined,
+): Driver {
   const options = {
     rows: { ...queryOptions, logging: false, type: QUERY_TYPES.rows },
     count: { ...queryOptions, logging: false, type: QUERY_TYPES.count },
@@ -336,6 +341,11 @@ function queryDriver(sequelize: SequelizeLike, queryOptions: Readonly<Record<str
       );
     },
     broken: (error) => CONNECTION_ERRORS.test(String((error as { name?: unknown } | undefined)?.name)),
+    // A lost statement's socket is closed at once, as on the driver path: the pool's own destroy
+    // ends the connection gracefully, which waits for the statement, however long the server holds it.
+    abort: (connection) => {
+      if (known?.abort !== undefined && known.accepts(connection)) known.abort(connection);
+    },
   };
 }
 
@@ -451,7 +461,8 @@ export function createExecution(
   pinned: (connection: unknown) => object,
 ): Execution {
   const forced = process.env[EXECUTION_SWITCH] === 'query';
-  return new PooledExecution(sequelize, pool, forced ? undefined : DRIVERS[dialect], dialect, loggerOf(sequelize), () =>
-    queryDriver(sequelize, queryOptions, pinned),
+  const known = DRIVERS[dialect];
+  return new PooledExecution(sequelize, pool, forced ? undefined : known, dialect, loggerOf(sequelize), () =>
+    queryDriver(sequelize, queryOptions, pinned, known),
   );
 }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionStoreError } from '../src/errors.js';
 import { driverError, interceptAcquire, interceptStatements } from './support/intercept.js';
+import { MARIADB_URL, PG_URL } from './support/servers.cjs';
+import { TcpProxy, within } from './support/tcp-proxy.js';
 import { targets, uniqueTable } from './support/targets.js';
 import { HOUR, connectLogged, dropTable, makeSession, openStore, rawRow, type SequelizeSessionStore } from './support/store-kit.js';
 
@@ -209,6 +211,26 @@ for (const target of targets()) {
         await b.close();
         await busy.close();
         await other.close();
+      }
+    });
+
+    it('a statement lost on the wire has its socket closed at once, not ended gracefully behind the statement', async () => {
+      const proxy = new TcpProxy(Number(new URL(target.dialect === 'postgres' ? PG_URL : MARIADB_URL).port));
+      await proxy.start();
+      const proxied: any = target.connect({ host: '127.0.0.1', port: proxy.port, pool: { max: 1 } });
+      const lost = openStore(proxied, { tableName: table, operationTimeout: 300, createTable: false });
+      try {
+        await lost.get('warm');
+        assert.equal(proxy.open, 1);
+        // The database stops answering: a graceful end would wait for the statement's reply forever.
+        proxy.hang();
+        await assert.rejects(lost.get('lost-on-the-wire'), isTimeout);
+        for (let waited = 0; proxy.open > 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(proxy.open, 0, 'the lost statement\'s connection is still open');
+      } finally {
+        await proxy.stop();
+        await within(lost.close(), 3000);
+        await within(proxied.close(), 3000);
       }
     });
 

@@ -13,6 +13,8 @@ export class TcpProxy {
   #hanging: boolean;
   /** Connections accepted so far (a test can check that traffic really went through the proxy). */
   accepted = 0;
+  /** Client connections open now: a client that closed its socket is no longer counted. */
+  open = 0;
 
   constructor(targetPort: number, options: { targetHost?: string; hanging?: boolean } = {}) {
     this.#targetHost = options.targetHost ?? '127.0.0.1';
@@ -69,6 +71,8 @@ export class TcpProxy {
 
   #accept(client: net.Socket): void {
     this.accepted++;
+    this.open++;
+    client.once('close', () => this.open--);
     this.#track(client);
     const upstream = net.connect({ host: this.#targetHost, port: this.#targetPort });
     this.#track(upstream);
