@@ -21,8 +21,11 @@ export interface Row {
 }
 
 export interface Codec {
-  /** The bound value for `sess`; throws an {@link InvalidInputError} when the session cannot be stored. */
-  encode(session: unknown, rowKey: string): string;
+  /**
+   * The bound value for `sess`; throws an {@link InvalidInputError} when the session cannot be
+   * stored. `text`: the session already serialized by the JSON serializer (merge's diff).
+   */
+  encode(session: unknown, rowKey: string, text?: string): string;
   /** The session of a stored value; undefined for a destroy marker; throws when the value cannot be decoded. */
   decode(stored: unknown, rowKey: string): Record<string, unknown> | undefined;
   /** The session of a row, its cookie expiring when the row does; null for a marker or an undecodable row (reported). */
@@ -42,10 +45,10 @@ export function createCodec(options: {
 }): Codec {
   const { serializer, json, maxBytes, marker, sealer, corrupt } = options;
   return {
-    encode(session, rowKey) {
-      let text: unknown;
+    encode(session, rowKey, serialized) {
+      let text: unknown = serialized;
       try {
-        text = serializer.stringify(session);
+        text ??= serializer.stringify(session);
       } catch (error) {
         // The serializer's message could quote the session (a key name, a value): keep only its kind.
         throw new InvalidInputError(

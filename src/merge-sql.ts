@@ -168,20 +168,29 @@ export function mergeSqlFor(
   if (form === undefined) return undefined;
   // `now` as the upsert compares it with `expire`: in that column's own form.
   const time = model.expireForm ? (placeholder: string) => model.expireForm!.write(placeholder) : (placeholder: string) => dialect.time(placeholder);
-  const forms = new Map<string, string | undefined>();
+  // By upsert text, then by arity: the texts are the statements' own strings, whose hashes V8 keeps.
+  const forms = new Map<string, Map<number, string | undefined>>();
+  let count = 0;
   return {
     statement(whole, extraCount, diff) {
       const arity = form.arity(diff);
       if (arity === undefined) return undefined;
-      const key = `${arity}\u0000${whole}`;
-      let sql = forms.get(key);
-      if (sql === undefined && !forms.has(key)) {
+      let byArity = forms.get(whole);
+      if (byArity === undefined) {
+        byArity = new Map();
+        if (count < MAX_FORMS) forms.set(whole, byArity);
+      }
+      let sql = byArity.get(arity);
+      if (sql === undefined && !byArity.has(arity)) {
         // Bind order of the upsert: sid, sess, expire, the extras, now; the merge's values follow.
         const [from, to] = form.splice(time(`$${extraCount + 4}`), extraCount + 5, arity);
         const at = whole.indexOf(from);
         // The text to replace must be there exactly once; otherwise this upsert writes whole.
         sql = at < 0 || whole.indexOf(from, at + 1) >= 0 ? undefined : whole.slice(0, at) + to + whole.slice(at + from.length);
-        if (forms.size < MAX_FORMS) forms.set(key, sql);
+        if (count < MAX_FORMS) {
+          byArity.set(arity, sql);
+          count++;
+        }
       }
       return sql === undefined ? undefined : { sql, bind: form.bind(diff, arity) };
     },

@@ -18,6 +18,8 @@ export interface Diff {
   /** Keys the read had and the session no longer has. */
   readonly removed: readonly string[];
   readonly next: Read;
+  /** The whole session as JSON.stringify writes it, built from the same texts: the row's value where no merge applies. */
+  readonly text: string;
 }
 
 function snapshot(session: Record<string, unknown>): Base {
@@ -44,18 +46,35 @@ export class MergeTracker {
     this.#reads.set(session, { sid, base: snapshot(session as Record<string, unknown>) });
   }
 
-  /** The changes since this object's read; undefined when there was none (a new or regenerated session). */
+  /**
+   * The changes since this object's read; undefined when there was none (a new or regenerated
+   * session). Each key is serialized once, for the diff and for the whole text alike. Throws
+   * what JSON.stringify throws (a cycle, a BigInt).
+   */
   diff(session: object, sid: string): Diff | undefined {
     const read = this.#reads.get(session);
-    if (read === undefined || read.sid !== sid) return undefined;
+    // A toJSON of its own would make JSON.stringify write something else than its keys: whole.
+    if (read === undefined || read.sid !== sid || typeof (session as { toJSON?: unknown }).toJSON === 'function') return undefined;
     const { base } = read;
-    const next = snapshot(session as Record<string, unknown>);
-    const cookie = JSON.stringify((session as { cookie?: unknown }).cookie);
-    const changed: Array<readonly [string, string]> = cookie === undefined ? [] : [['cookie', cookie]];
-    for (const [key, json] of next) if (base.get(key) !== json) changed.push([key, json]);
+    const next: Base = new Map();
+    const changed: Array<readonly [string, string]> = [];
+    let cookie: string | undefined;
+    let text = '';
+    for (const key of Object.keys(session)) {
+      const json = JSON.stringify((session as Record<string, unknown>)[key]);
+      if (json === undefined) continue;
+      text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${json}`;
+      if (key === 'cookie') cookie = json;
+      else {
+        next.set(key, json);
+        if (base.get(key) !== json) changed.push([key, json]);
+      }
+    }
+    // The cookie is always written, first.
+    if (cookie !== undefined) changed.unshift(['cookie', cookie]);
     const removed: string[] = [];
     for (const key of base.keys()) if (!next.has(key)) removed.push(key);
-    return { changed, removed, next: { sid, base: next } };
+    return { changed, removed, next: { sid, base: next }, text: text === '' ? '{}' : `${text}}` };
   }
 
   /** After the write landed: a second save of the same object diffs against what this one wrote. */

@@ -170,10 +170,10 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
     try {
       checkWrite(sid, session, this.#table.model.maxSidLength);
       key = this.#key(sid);
-      const encoded = this.#table.codec.encode(session, key);
+      // A session that cannot be serialized: no diff, and encode refuses it as without merge.
+      diff = this.#table.sql.merges ? this.#diff(session, sid) : undefined;
+      const encoded = this.#table.codec.encode(session, key, diff?.text);
       expire = expiryOf(session, now, this.#options.life);
-      // After encode: a session that cannot be serialized is refused as without merge.
-      diff = this.#table.sql.merges ? this.#reads.diff(session, sid) : undefined;
       statement = this.#table.sql.set(key, encoded, expire, now, extrasOf(this.#options.extras, sid, session), diff);
     } catch (error) {
       return Promise.reject(error);
@@ -185,6 +185,14 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       // An upsert a destroy marker held off (or that found the same values) leaves the row as it was.
       if (this.#options.touchAfter > 0) this.#known.wrote(key, expire, changed > 0);
     });
+  }
+
+  #diff(session: SessionData, sid: string): Diff | undefined {
+    try {
+      return this.#reads.diff(session, sid);
+    } catch {
+      return undefined;
+    }
   }
 
   #touch(sid: string, session: SessionData): Promise<void> {

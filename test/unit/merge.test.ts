@@ -2,6 +2,8 @@
 // diff is what changed since (the cookie always), and a set without a read of its own writes whole.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import session from 'express-session';
+import fc from 'fast-check';
 import { MergeTracker } from '../../src/merge.js';
 
 const read = () => ({ cookie: { expires: null }, cart: [1], flash: 'hi', seen: null as unknown });
@@ -23,7 +25,8 @@ describe('MergeTracker', () => {
     const reads = new MergeTracker();
     const session = read();
     reads.read(session, 'a');
-    assert.deepEqual(reads.diff(session, 'a'), { changed: [['cookie', '{"expires":null}']], removed: [], next: reads.diff(session, 'a')!.next });
+    const { next, text } = reads.diff(session, 'a')!;
+    assert.deepEqual(reads.diff(session, 'a'), { changed: [['cookie', '{"expires":null}']], removed: [], next, text });
   });
 
   it('no base: a session never read, another object with equal content, or the object under another id', () => {
@@ -43,5 +46,43 @@ describe('MergeTracker', () => {
     assert.deepEqual(reads.diff(session, 'a')!.changed, [['cookie', '{"expires":null}']]);
     delete session.cart;
     assert.deepEqual(reads.diff(session, 'a')!.removed, ['cart']);
+  });
+
+  it('the whole text of a diff is what JSON.stringify writes of the session (the row where no merge applies)', () => {
+    // Values JSON.stringify leaves out (undefined, functions), dates, nested objects, keys that need escapes.
+    const value = fc.oneof(
+      fc.jsonValue(),
+      fc.constant(undefined),
+      fc.constant(() => 1),
+      fc.date({ noInvalidDate: true }),
+      fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
+    );
+    const store = new session.MemoryStore();
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ unit: 'binary' }), value, { maxKeys: 8 }), fc.dictionary(fc.string(), value, { maxKeys: 4 }), (stored, changes) => {
+        const reads = new MergeTracker();
+        // As express-session builds it from a read: a Session with its Cookie.
+        const request = { sessionID: 'a' } as never;
+        const built = store.createSession(request, { ...stored, cookie: { originalMaxAge: 1000, expires: new Date(0).toISOString() } } as never) as unknown as Record<string, unknown>;
+        reads.read(built, 'a');
+        Object.assign(built, changes);
+        const diff = reads.diff(built, 'a');
+        if (diff === undefined) return typeof built.toJSON === 'function';
+        return diff.text === JSON.stringify(built);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a session that JSON.stringify refuses (a cycle, a BigInt) throws from diff as from JSON.stringify', () => {
+    const reads = new MergeTracker();
+    const cyclic: Record<string, unknown> = read();
+    reads.read(cyclic, 'a');
+    cyclic.self = cyclic;
+    assert.throws(() => reads.diff(cyclic, 'a'), TypeError);
+    const big: Record<string, unknown> = read();
+    reads.read(big, 'a');
+    big.n = 1n;
+    assert.throws(() => reads.diff(big, 'a'), TypeError);
   });
 });

@@ -333,7 +333,7 @@ describe('refused input', () => {
 
 describe('merge: true, a set with the diff of its read (JSON sess column)', () => {
   // cart changed (a real null inside), flash removed, the cookie always written whole.
-  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: { sid: 'k', base: new Map<string, string>() } };
+  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: { sid: 'k', base: new Map<string, string>() }, text: '{"cookie":{"expires":null},"cart":[1,null]}' };
   const PATCH = '{"cookie":{"expires":null},"cart":[1,null]}';
   const build = (name: DialectName) => {
     const model = layout(name, { json: true });
