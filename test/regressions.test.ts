@@ -266,7 +266,11 @@ for (const target of targets()) {
       }
     });
 
-    it('defect 5: six instances starting together on an empty database all succeed at their first operation', async () => {
+    it('defect 5: six instances starting together on an empty database all succeed at their first operation', async (t) => {
+      // On a Galera node another creator's replicated DDL can interrupt this one's mid-reply; the
+      // mariadb connector (3.5) then misreads that connection's next reply and throws from its
+      // socket handler, outside any promise (README, "Clusters"). mysql2 runs this on Galera too.
+      if (process.env.SSS_GALERA === '1' && target.dialect === 'mariadb') return t.skip('Galera with the mariadb connector: create the table once (README)');
       const failures: string[] = [];
       for (let round = 0; round < 5; round++) {
         const shared = sameDatabase(target);

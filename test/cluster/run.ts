@@ -310,7 +310,7 @@ const scenarios: Record<string, () => Promise<void>> = {
     const ports = cluster.nodes.map((node) => node.port);
     const haproxy = await maria.startHaproxy('galera', ['balance roundrobin', 'option mysql-check', 'default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions'], ports.map((port) => `127.0.0.1:${port} check`));
 
-    await suite('galera one node', { SSS_MARIADB_URL: `mariadb://root@127.0.0.1:${ports[0]}/sss_test`, SSS_ONLY: 'v6-mariadb,v7-mariadb,v6-mysql,v7-mysql' });
+    await suite('galera one node', { SSS_MARIADB_URL: `mariadb://root@127.0.0.1:${ports[0]}/sss_test`, SSS_ONLY: 'v6-mariadb,v7-mariadb,v6-mysql,v7-mysql', SSS_GALERA: '1' });
 
     // Causal reads: written on one node, read at once on another.
     let apps = await startApps(2, (i, major) => mariaConfig(`causal${i}`, major, ports, { table: 'causal' }));
