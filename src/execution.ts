@@ -191,10 +191,10 @@ const mysql2: Driver = {
 
 const mariadb: Driver = {
   raw: true,
-  accepts: (connection) => typeof (connection as { query?: unknown }).query === 'function',
+  accepts: (connection) => typeof (connection as { execute?: unknown }).execute === 'function',
   translate: positional,
   send(connection, text, values, shape, done) {
-    (connection as { query(text: string, values: unknown[]): Promise<unknown> }).query(text, values).then(
+    (connection as { execute(text: string, values: unknown[]): Promise<unknown> }).execute(text, values).then(
       (result) => done(undefined, shape === 'rows' ? result : Number((result as { affectedRows?: unknown }).affectedRows ?? 0)),
       done,
     );
