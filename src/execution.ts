@@ -194,6 +194,7 @@ const mariadb: Driver = {
   accepts: (connection) => typeof (connection as { execute?: unknown }).execute === 'function',
   translate: positional,
   send(connection, text, values, shape, done) {
+    // `execute`: prepared once per connection (the connector keeps them), then only bound and run.
     (connection as { execute(text: string, values: unknown[]): Promise<unknown> }).execute(text, values).then(
       (result) => done(undefined, shape === 'rows' ? result : Number((result as { affectedRows?: unknown }).affectedRows ?? 0)),
       done,
