@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { DatabaseError } from './errors.js';
 import type { ConnectionPool, DialectName, SequelizeLike } from './sequelize-compat.js';
+import { runCompiled, type SqliteDatabase } from './sqlite-statements.js';
 import { inTurn } from './sqlite-turns.js';
 
 /** What a statement returns to the store: its rows, or the number of rows it changed. */
@@ -204,37 +205,24 @@ const mariadb: Driver = {
   abort: (connection) => (connection as { destroy?(): void }).destroy?.(),
 };
 
-interface SqliteDatabase {
-  all(sql: string, params: unknown[], callback: (error: Error | null, rows: unknown[]) => void): void;
-  run(sql: string, params: unknown[], callback: (this: { changes: number }, error: Error | null) => void): void;
-}
-
 const sqlite3: Driver = {
   raw: true,
   accepts: (connection) =>
     typeof (connection as { all?: unknown }).all === 'function' &&
     typeof (connection as { run?: unknown }).run === 'function' &&
-    typeof (connection as { serialize?: unknown }).serialize === 'function',
+    typeof (connection as { serialize?: unknown }).serialize === 'function' &&
+    typeof (connection as { prepare?: unknown }).prepare === 'function',
   // ?NNN binds the NNN-th value wherever it appears, however often.
   translate: (sql) => ({ text: sql.replace(PLACEHOLDER, '?$1'), order: null }),
   send(connection, text, values, shape, done) {
     const db = connection as SqliteDatabase;
     // In parallel, in bursts that let the application's serialized statements (v6 shares this connection) have their turn.
-    inTurn(db, (finished) => {
-      if (shape === 'rows') {
-        db.all(text, values, (error, rows) => {
-          finished();
-          if (error) done(error);
-          else done(undefined, rows);
-        });
-      } else {
-        db.run(text, values, function (error) {
-          finished();
-          if (error) done(error);
-          else done(undefined, this.changes);
-        });
-      }
-    });
+    inTurn(db, (finished) =>
+      runCompiled(db, text, values, shape, (error, result) => {
+        finished();
+        done(error, result);
+      }),
+    );
   },
   // In-process: the connection outlives any failed statement.
   broken: () => false,

@@ -8,7 +8,7 @@ import { SessionStoreError } from '../src/errors.js';
 import { driverError, interceptAcquire, interceptStatements } from './support/intercept.js';
 import { MARIADB_URL, PG_URL } from './support/servers.cjs';
 import { TcpProxy, within } from './support/tcp-proxy.js';
-import { targets, uniqueTable } from './support/targets.js';
+import { sqliteFile, targets, uniqueTable } from './support/targets.js';
 import { HOUR, connectLogged, dropTable, makeSession, openStore, rawRow, type SequelizeSessionStore } from './support/store-kit.js';
 
 const path = process.env.SEQUELIZE_SESSION_STORE_EXECUTION === 'query' ? 'query' : 'driver';
@@ -166,6 +166,49 @@ for (const target of targets()) {
       await store.clear();
       assert.ok(answeredAfter >= 20, `the application statement answered only after all ${total} of the store's`);
       assert.ok(answeredAfter < total / 2, `the application statement waited for ${answeredAfter - 20} of the store's ${total - 20} statements`);
+    });
+
+    it('SQLite: compiles each text once per statement running at once, not once per statement, and the application closes its Sequelize right after store work', { skip: target.dialect !== 'sqlite' || path !== 'driver' ? "kept statements are the sqlite3 driver path's" : false }, async () => {
+      const storage = sqliteFile('kept');
+      const sqlite3 = require('sqlite3') as { Database: { prototype: Record<'prepare' | 'all' | 'run', (sql: string, ...rest: unknown[]) => unknown> } };
+      const proto = sqlite3.Database.prototype;
+      const originals = { prepare: proto.prepare, all: proto.all, run: proto.run };
+      const compiles = new Map<string, number>();
+      for (const method of ['prepare', 'all', 'run'] as const) {
+        proto[method] = function (this: unknown, sql: string, ...rest: unknown[]) {
+          if (sql.includes(table)) compiles.set(sql, (compiles.get(sql) ?? 0) + 1);
+          return originals[method].call(this, sql, ...rest);
+        };
+      }
+      let operations = 0;
+      const app: any = target.connect({ storage, logging: false });
+      const s = openStore(app, { tableName: table });
+      try {
+        await s.sync();
+        compiles.clear();
+        for (let i = 0; i < 30; i++) {
+          await s.set(`kept-${i}`, makeSession(HOUR, { i }));
+          assert.equal((await s.get(`kept-${i}`) as any)?.i, i);
+          operations += 2;
+        }
+        // 24 at once: a text runs on as many statements in parallel.
+        await Promise.all(Array.from({ length: 24 }, (_, i) => s.get(`kept-${i}`)));
+        operations += 24;
+      } finally {
+        Object.assign(proto, originals);
+      }
+      const total = [...compiles.values()].reduce((a, b) => a + b, 0);
+      assert.ok(total <= operations / 2, `${total} compiles for ${operations} statements: ${JSON.stringify([...compiles])}`);
+      // The kept statements are finalized by the connection's own close: SQLite refuses to close with any left.
+      await app.close();
+      const again: any = target.connect({ storage, logging: false });
+      const reopened = openStore(again, { tableName: table });
+      try {
+        assert.equal((await reopened.get('kept-29') as any)?.i, 29);
+      } finally {
+        await reopened.close();
+        await again.close();
+      }
     });
 
     // v6 SQLite has one shared connection and no pool to count.

@@ -1,6 +1,6 @@
 // Faults on a real connection, the same whichever execution path the store takes: the driver
 // connections that Sequelize's pool lends have their statement call wrapped (pg `query`, mysql2
-// and mariadb `execute` and `query`, sqlite3 `all`/`run`), so a statement on a chosen table can fail with
+// and mariadb `execute` and `query`, sqlite3 `all`/`run`, also of its prepared statements), so a statement on a chosen table can fail with
 // the driver's own error or be held back, and the pool's acquire can be slowed or refused.
 import type { Target } from './targets.js';
 
@@ -28,38 +28,62 @@ function wrapConnection(target: Target, connection: any, decide: (sql: string) =
     connection[WRAPPED].unprepared = unprepared;
     return;
   }
-  const state = { decide, unprepared };
+  const state: State = { decide, unprepared };
   connection[WRAPPED] = state;
   for (const method of METHODS[target.dialect]) {
     const original = connection[method];
     if (typeof original !== 'function') continue;
     connection[method] = function (this: unknown, ...args: any[]) {
       const sql = typeof args[0] === 'string' ? args[0] : (args[0]?.text ?? args[0]?.sql ?? '');
-      const verdict = state.decide(String(sql));
-      const callback = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
-      if (verdict === undefined) {
-        if (callback && state.unprepared) {
-          args[args.length - 1] = function (this: unknown, error: any, ...rest: unknown[]) {
-            if (UNPREPARED.has(String(error?.code))) state.unprepared?.();
-            return callback.call(this, error, ...rest);
-          };
-        }
-        return original.apply(this, args);
-      }
-      if ('fail' in verdict) {
-        if (callback) {
-          setImmediate(() => callback.call({ changes: 0 }, verdict.fail));
-          return PENDING;
-        }
-        return Promise.reject(verdict.fail);
-      }
-      if (callback) {
-        setTimeout(() => original.apply(this, args), verdict.delay);
-        return PENDING;
-      }
-      return new Promise((resolve) => setTimeout(resolve, verdict.delay)).then(() => original.apply(this, args));
+      return intercepted(state, original, this, String(sql), args);
     };
   }
+  // sqlite3 statements the store keeps compiled: their calls carry no text, the statement does.
+  if (target.dialect === 'sqlite' && typeof connection.prepare === 'function') {
+    const prepare = connection.prepare;
+    connection.prepare = function (this: unknown, sql: string, ...rest: unknown[]) {
+      const statement = prepare.call(this, sql, ...rest);
+      for (const method of ['all', 'run']) {
+        const original = statement[method];
+        statement[method] = function (this: unknown, ...args: any[]) {
+          return intercepted(state, original, this, String(sql), args);
+        };
+      }
+      return statement;
+    };
+  }
+}
+
+interface State {
+  decide: (sql: string) => Verdict;
+  unprepared: (() => void) | undefined;
+}
+
+/** One statement call, let through, failed or held back as `decide` says. */
+function intercepted(state: State, original: (...args: any[]) => any, self: unknown, sql: string, args: any[]): unknown {
+  const verdict = state.decide(sql);
+  const callback = typeof args.at(-1) === 'function' ? args.at(-1) : undefined;
+  if (verdict === undefined) {
+    if (callback && state.unprepared) {
+      args[args.length - 1] = function (this: unknown, error: any, ...rest: unknown[]) {
+        if (UNPREPARED.has(String(error?.code))) state.unprepared?.();
+        return callback.call(this, error, ...rest);
+      };
+    }
+    return original.apply(self, args);
+  }
+  if ('fail' in verdict) {
+    if (callback) {
+      setImmediate(() => callback.call({ changes: 0 }, verdict.fail));
+      return PENDING;
+    }
+    return Promise.reject(verdict.fail);
+  }
+  if (callback) {
+    setTimeout(() => original.apply(self, args), verdict.delay);
+    return PENDING;
+  }
+  return new Promise((resolve) => setTimeout(resolve, verdict.delay)).then(() => original.apply(self, args));
 }
 
 /**
