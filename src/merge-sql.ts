@@ -61,11 +61,48 @@ function postgres(model: SessionModel, live: string, sessType: string): Form {
   };
 }
 
-/** The smallest power of two at least `n` (at least 1). */
+/** The smallest power of two at least `n`; 0 for none. */
 function bucket(n: number): number {
+  if (n === 0) return 0;
   let size = 1;
   while (size < n) size *= 2;
   return size;
+}
+
+/**
+ * MySQL/MariaDB and SQLite: one SQL text per pair of sizes (keys removed, keys written), each a
+ * power of two, as `removals * 128 + changes`; a diff is padded up to its sizes.
+ */
+function pathArity(diff: Diff, keyOk: (key: string) => boolean): number | undefined {
+  if (diff.changed.length === 0 || diff.changed.length > MAX_PATHS || diff.removed.length > MAX_PATHS) return undefined;
+  for (const [key] of diff.changed) if (!keyOk(key)) return undefined;
+  for (const key of diff.removed) if (!keyOk(key)) return undefined;
+  return bucket(diff.removed.length) * 128 + bucket(diff.changed.length);
+}
+
+/** Paths then (path, JSON) pairs, padded to `arity`: removals with the cookie's path, changes by repeating the last (the cookie's). */
+function pathBind(diff: Diff, arity: number): unknown[] {
+  const removals = Math.floor(arity / 128);
+  const changes = arity % 128;
+  const cookie = '$."cookie"';
+  const values: unknown[] = diff.removed.map((key) => `$.${JSON.stringify(key)}`);
+  while (values.length < removals) values.push(cookie);
+  // The cookie goes last, so that padding repeats it after every other key.
+  const ordered = [...diff.changed.filter(([key]) => key !== 'cookie'), ...diff.changed.filter(([key]) => key === 'cookie')];
+  for (const [key, json] of ordered) values.push(`$.${JSON.stringify(key)}`, json);
+  const last = ordered[ordered.length - 1]!;
+  for (let i = ordered.length; i < changes; i++) values.push(`$.${JSON.stringify(last[0])}`, last[1]);
+  return values;
+}
+
+/** The placeholders of `pathBind`'s values from `first`: the removed paths, and the pairs with each JSON wrapped by `json`. */
+function pathPlaceholders(first: number, arity: number, json: (placeholder: string) => string): { removed: string; set: string; removals: number } {
+  const removals = Math.floor(arity / 128);
+  const changes = arity % 128;
+  const removed = Array.from({ length: removals }, (_, i) => `$${first + i}`).join(', ');
+  const at = first + removals;
+  const set = Array.from({ length: changes }, (_, i) => `$${at + 2 * i}, ${json(`$${at + 2 * i + 1}`)}`).join(', ');
+  return { removed, set, removals };
 }
 
 /** A key SQLite's JSON path `$."key"` addresses exactly: one JSON writes without escapes, with no double quote. */
@@ -76,76 +113,45 @@ function sqlite(model: SessionModel, live: string): Form {
   const current = `cur.${sess}`;
   return {
     // json_patch would drop keys set to null and merge nested objects: json_remove takes the
-    // removed keys out, json_set writes each changed one whole (nulls included). One path per key,
-    // in sizes of powers of two, padded with the cookie's (always written last): a JSON-function
-    // statement this small costs SQLite about what the whole write does, where one built on
-    // json_each costs several times more to prepare, which the driver does for every statement.
-    arity(diff) {
-      if (diff.changed.length === 0 || diff.changed.length > MAX_PATHS || diff.removed.length > MAX_PATHS) return undefined;
-      for (const [key] of diff.changed) if (!plainKey(key)) return undefined;
-      for (const key of diff.removed) if (!plainKey(key)) return undefined;
-      return bucket(diff.removed.length) * 128 + bucket(diff.changed.length);
-    },
+    // removed keys out (where there are any), json_set writes each changed one whole (nulls
+    // included). One path per key, in sizes of powers of two: a JSON-function statement this small
+    // costs SQLite about what the whole write does, where one built on json_each costs several times more.
+    arity: (diff) => pathArity(diff, plainKey),
     splice(now, first, arity) {
-      const removals = Math.floor(arity / 128);
-      const changes = arity % 128;
-      const removed = Array.from({ length: removals }, (_, i) => `$${first + i}`).join(', ');
-      const at = first + removals;
-      const set = Array.from({ length: changes }, (_, i) => `$${at + 2 * i}, json($${at + 2 * i + 1})`).join(', ');
+      const { removed, set, removals } = pathPlaceholders(first, arity, (value) => `json(${value})`);
+      const base = removals === 0 ? current : `json_remove(${current}, ${removed})`;
       return [
         `${sess} = excluded.${sess}`,
         `${sess} = CASE WHEN NOT (cur.${expire} > ${now} AND ${live} AND json_valid(${current})) THEN excluded.${sess} ` +
           `WHEN json_type(${current}) <> 'object' THEN excluded.${sess} ` +
-          `ELSE json_set(json_remove(${current}, ${removed}), ${set}) END`,
+          `ELSE json_set(${base}, ${set}) END`,
       ];
     },
-    bind(diff, arity) {
-      const removals = Math.floor(arity / 128);
-      const changes = arity % 128;
-      const cookie = '$."cookie"';
-      const values: unknown[] = diff.removed.map((key) => `$.${JSON.stringify(key)}`);
-      while (values.length < removals) values.push(cookie);
-      // The cookie goes last, so that padding repeats it after every other key.
-      const ordered = [...diff.changed.filter(([key]) => key !== 'cookie'), ...diff.changed.filter(([key]) => key === 'cookie')];
-      for (const [key, json] of ordered) values.push(`$.${JSON.stringify(key)}`, json);
-      const last = ordered[ordered.length - 1]!;
-      for (let i = ordered.length; i < changes; i++) values.push(`$.${JSON.stringify(last[0])}`, last[1]);
-      return values;
-    },
+    bind: pathBind,
   };
 }
 
 function mysql(model: SessionModel, live: string): Form {
-  const { sess, expire } = model.shape;
+  const { sess, expire, sessKind } = model.shape;
+  // A JSON column holds valid JSON (MySQL's is binary, MariaDB's checked): only its type is asked.
+  // Text may hold anything: valid JSON that opens with a brace is an object, and costs one parse.
+  const object = sessKind === 'json' ? `JSON_TYPE(${sess}) = 'OBJECT'` : `JSON_VALID(${sess}) AND LEFT(${sess}, 1) = '{'`;
   return {
-    // Every changed or removed key is taken out (JSON_REMOVE; MariaDB's JSON_MERGE_PATCH leaves
-    // some keys patched with null in place), then JSON_MERGE_PRESERVE adds the changed ones whole,
-    // nulls included, to an object that no longer has them. JSON_REMOVE takes one path per key:
-    // the paths come in sizes of powers of two, padded with the cookie's (always among them).
-    arity(diff) {
-      const paths = diff.changed.length + diff.removed.length;
-      if (paths > MAX_PATHS) return undefined;
-      let arity = 1;
-      while (arity < paths) arity *= 2;
-      return arity + 1;
-    },
+    // JSON_REMOVE takes the removed keys out (where there are any), JSON_SET writes each changed
+    // one whole: JSON_EXTRACT(?, '$') makes the bound text a JSON value, nulls included (a merge
+    // patch would drop keys set to null, and MariaDB's leaves some in place). A path the server
+    // cannot read in the connection's character set makes JSON_SET NULL: that set writes whole.
+    // MySQL and MariaDB read a quoted path's escapes as JSON does: every key merges.
+    arity: (diff) => pathArity(diff, () => true),
     splice(now, first, arity) {
-      const paths = Array.from({ length: arity - 1 }, (_, i) => `$${first + i}`).join(', ');
+      const { removed, set, removals } = pathPlaceholders(first, arity, (value) => `JSON_EXTRACT(${value}, '$')`);
+      const base = removals === 0 ? sess : `JSON_REMOVE(${sess}, ${removed})`;
       return [
         `VALUES(${sess}), ${sess})`,
-        `CASE WHEN ${expire} > ${now} AND ${live} AND JSON_VALID(${sess}) THEN ` +
-          `IF(JSON_TYPE(${sess}) = 'OBJECT', JSON_MERGE_PRESERVE(JSON_REMOVE(${sess}, ${paths}), $${first + arity - 1}), VALUES(${sess})) ` +
-          `ELSE VALUES(${sess}) END, ${sess})`,
+        `CASE WHEN ${expire} > ${now} AND ${live} AND ${object} THEN COALESCE(JSON_SET(${base}, ${set}), VALUES(${sess})) ELSE VALUES(${sess}) END, ${sess})`,
       ];
     },
-    bind(diff, arity) {
-      const paths = diff.changed.map(([key]) => `$.${JSON.stringify(key)}`);
-      for (const key of diff.removed) paths.push(`$.${JSON.stringify(key)}`);
-      const pad = paths[0]!;
-      while (paths.length < arity - 1) paths.push(pad);
-      paths.push(patchOf(diff));
-      return paths;
-    },
+    bind: pathBind,
   };
 }
 

@@ -347,8 +347,8 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
       tail: ['$."flash"', '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}'],
     },
     mysql: {
-      fragment: `IF(JSON_TYPE("sess") = 'OBJECT', JSON_MERGE_PRESERVE(JSON_REMOVE("sess", $5, $6, $7, $8), $9), VALUES("sess"))`,
-      tail: ['$."cookie"', '$."cart"', '$."flash"', '$."cookie"', PATCH],
+      fragment: `THEN COALESCE(JSON_SET(JSON_REMOVE("sess", $5), $6, JSON_EXTRACT($7, '$'), $8, JSON_EXTRACT($9, '$')), VALUES("sess")) ELSE VALUES("sess") END`,
+      tail: ['$."flash"', '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}'],
     },
   };
   for (const name of DIALECT_NAMES) {
@@ -363,6 +363,17 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
       assert.deepEqual(set.bind, [...whole.bind, ...expectation.tail]);
     });
   }
+
+  it('nothing removed: no json_remove / JSON_REMOVE, the changed keys set on the row as it is', () => {
+    const kept = { ...diff, removed: [] };
+    for (const [name, absent, present] of [['sqlite', 'json_remove', 'json_set(cur."sess", $5, json($6), $7, json($8))'], ['mysql', 'JSON_REMOVE', 'JSON_SET("sess", $5, JSON_EXTRACT($6, \'$\'), $7, JSON_EXTRACT($8, \'$\'))']] as const) {
+      const statements = build(name);
+      const whole = statements.set('k', '{}', EXPIRE, NOW);
+      const set = statements.set('k', '{}', EXPIRE, NOW, undefined, kept);
+      assert.ok(!set.sql.includes(absent) && set.sql.includes(present), set.sql);
+      assert.deepEqual(set.bind, [...whole.bind, '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}']);
+    }
+  });
 
   it('encryption or a custom serializer on a text column: no merging form', () => {
     for (const name of ['postgres', 'sqlite', 'mysql'] as const) {
