@@ -122,9 +122,8 @@ function sqlite(model: SessionModel, live: string): Form {
       const base = removals === 0 ? current : `json_remove(${current}, ${removed})`;
       return [
         `${sess} = excluded.${sess}`,
-        `${sess} = CASE WHEN NOT (cur.${expire} > ${now} AND ${live} AND json_valid(${current})) THEN excluded.${sess} ` +
-          `WHEN json_type(${current}) <> 'object' THEN excluded.${sess} ` +
-          `ELSE json_set(${base}, ${set}) END`,
+        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND json_valid(${current}) AND substr(${current}, 1, 1) = '{' ` +
+          `THEN json_set(${base}, ${set}) ELSE excluded.${sess} END`,
       ];
     },
     bind: pathBind,

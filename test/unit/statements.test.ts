@@ -343,7 +343,7 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
   const merged: Partial<Record<DialectName, { fragment: string; tail: unknown[] }>> = {
     postgres: { fragment: `THEN ((cur."sess"::jsonb - $6::text[]) || $5::jsonb)::json ELSE excluded."sess" END`, tail: [PATCH, '{"flash"}'] },
     sqlite: {
-      fragment: `ELSE json_set(json_remove(cur."sess", $5), $6, json($7), $8, json($9)) END`,
+      fragment: `THEN json_set(json_remove(cur."sess", $5), $6, json($7), $8, json($9)) ELSE excluded."sess" END`,
       tail: ['$."flash"', '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}'],
     },
     mysql: {
