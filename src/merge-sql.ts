@@ -77,12 +77,16 @@ function pathArity(diff: Diff, keyOk: (key: string) => boolean): number | undefi
   if (diff.changed.length === 0 || diff.changed.length > MAX_PATHS || diff.removed.length > MAX_PATHS) return undefined;
   for (const [key] of diff.changed) if (!keyOk(key)) return undefined;
   for (const key of diff.removed) if (!keyOk(key)) return undefined;
-  return bucket(diff.removed.length) * 128 + bucket(diff.changed.length);
+  return bucket(diff.removed.length) * 128 + bucket(diff.changed.length) + (diff.read === undefined ? 0 : AS_READ);
 }
+
+/** In an arity: the row's text as read is bound last, and a row still holding it takes the whole session. */
+const AS_READ = 1 << 14;
+const withRead = (arity: number) => (arity & AS_READ) !== 0;
 
 /** Paths then (path, JSON) pairs, padded to `arity`: removals with the cookie's path, changes by repeating the last (the cookie's). */
 function pathBind(diff: Diff, arity: number): unknown[] {
-  const removals = Math.floor(arity / 128);
+  const removals = Math.floor((arity & ~AS_READ) / 128);
   const changes = arity % 128;
   const cookie = '$."cookie"';
   const values: unknown[] = diff.removed.map((key) => `$.${JSON.stringify(key)}`);
@@ -92,17 +96,22 @@ function pathBind(diff: Diff, arity: number): unknown[] {
   for (const [key, json] of ordered) values.push(`$.${JSON.stringify(key)}`, json);
   const last = ordered[ordered.length - 1]!;
   for (let i = ordered.length; i < changes; i++) values.push(`$.${JSON.stringify(last[0])}`, last[1]);
+  if (withRead(arity)) values.push(diff.read);
   return values;
 }
 
 /** The placeholders of `pathBind`'s values from `first`: the removed paths, and the pairs with each JSON wrapped by `json`. */
-function pathPlaceholders(first: number, arity: number, json: (placeholder: string) => string): { removed: string; set: string; removals: number } {
-  const removals = Math.floor(arity / 128);
+function pathPlaceholders(
+  first: number,
+  arity: number,
+  json: (placeholder: string) => string,
+): { removed: string; set: string; removals: number; read: string | undefined } {
+  const removals = Math.floor((arity & ~AS_READ) / 128);
   const changes = arity % 128;
   const removed = Array.from({ length: removals }, (_, i) => `$${first + i}`).join(', ');
   const at = first + removals;
   const set = Array.from({ length: changes }, (_, i) => `$${at + 2 * i}, ${json(`$${at + 2 * i + 1}`)}`).join(', ');
-  return { removed, set, removals };
+  return { removed, set, removals, read: withRead(arity) ? `$${at + 2 * changes}` : undefined };
 }
 
 /** A key SQLite's JSON path `$."key"` addresses exactly: one JSON writes without escapes, with no double quote. */
@@ -118,11 +127,12 @@ function sqlite(model: SessionModel, live: string): Form {
     // costs SQLite about what the whole write does, where one built on json_each costs several times more.
     arity: (diff) => pathArity(diff, plainKey),
     splice(now, first, arity) {
-      const { removed, set, removals } = pathPlaceholders(first, arity, (value) => `json(${value})`);
+      const { removed, set, removals, read } = pathPlaceholders(first, arity, (value) => `json(${value})`);
       const base = removals === 0 ? current : `json_remove(${current}, ${removed})`;
+      const changed = read === undefined ? '' : `${current} <> ${read} COLLATE BINARY AND `;
       return [
         `${sess} = excluded.${sess}`,
-        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND json_valid(${current}) AND substr(${current}, 1, 1) = '{' ` +
+        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${changed}json_valid(${current}) AND substr(${current}, 1, 1) = '{' ` +
           `THEN json_set(${base}, ${set}) ELSE excluded.${sess} END`,
       ];
     },
@@ -143,11 +153,13 @@ function mysql(model: SessionModel, live: string): Form {
     // MySQL and MariaDB read a quoted path's escapes as JSON does: every key merges.
     arity: (diff) => pathArity(diff, () => true),
     splice(now, first, arity) {
-      const { removed, set, removals } = pathPlaceholders(first, arity, (value) => `JSON_EXTRACT(${value}, '$')`);
+      const { removed, set, removals, read } = pathPlaceholders(first, arity, (value) => `JSON_EXTRACT(${value}, '$')`);
       const base = removals === 0 ? sess : `JSON_REMOVE(${sess}, ${removed})`;
+      // Bytes, not the column's collation (which may fold case): another character set never matches, and merges.
+      const changed = read === undefined ? '' : `CAST(${sess} AS BINARY) <> CAST(${read} AS BINARY) AND `;
       return [
         `VALUES(${sess}), ${sess})`,
-        `CASE WHEN ${expire} > ${now} AND ${live} AND ${object} THEN COALESCE(JSON_SET(${base}, ${set}), VALUES(${sess})) ELSE VALUES(${sess}) END, ${sess})`,
+        `CASE WHEN ${expire} > ${now} AND ${live} AND ${changed}${object} THEN COALESCE(JSON_SET(${base}, ${set}), VALUES(${sess})) ELSE VALUES(${sess}) END, ${sess})`,
       ];
     },
     bind: pathBind,

@@ -9,6 +9,8 @@ type Base = Map<string, string>;
 interface Read {
   readonly sid: unknown;
   readonly base: Base;
+  /** The row's stored text as `get` returned it, where it came as text; undefined after a write of ours. */
+  readonly text: string | undefined;
 }
 
 /** What a `set` changed since its read; `next` becomes the base once the write has landed. */
@@ -18,6 +20,11 @@ export interface Diff {
   /** Keys the read had and the session no longer has. */
   readonly removed: readonly string[];
   readonly next: Read;
+  /**
+   * The row's text as this request read it: a row still holding exactly that takes the whole
+   * session (the diff applied to it gives the same), which spares the database the JSON work.
+   */
+  readonly read: string | undefined;
   /** The whole session as JSON.stringify writes it, built from the same texts: the row's value where no merge applies. */
   readonly text: string;
 }
@@ -40,10 +47,18 @@ function snapshot(session: Record<string, unknown>): Base {
  */
 export class MergeTracker {
   readonly #reads = new WeakMap<object, Read>();
+  /** The stored text of each session `get` returned, until express-session builds its session from it. */
+  readonly #fetched = new WeakMap<object, string>();
 
-  /** Records what a session object holds as read under `sid`. */
-  read(session: object, sid: unknown): void {
-    this.#reads.set(session, { sid, base: snapshot(session as Record<string, unknown>) });
+  /** `get` decoded `data` from a row whose stored text was `text`. */
+  fetched(data: object, text: string): void {
+    this.#fetched.set(data, text);
+  }
+
+  /** Records what a session object, built from `data` (what `get` returned, if it did), holds as read under `sid`. */
+  read(session: object, sid: unknown, data?: unknown): void {
+    const text = typeof data === 'object' && data !== null ? this.#fetched.get(data) : undefined;
+    this.#reads.set(session, { sid, base: snapshot(session as Record<string, unknown>), text });
   }
 
   /**
@@ -74,7 +89,8 @@ export class MergeTracker {
     if (cookie !== undefined) changed.unshift(['cookie', cookie]);
     const removed: string[] = [];
     for (const key of base.keys()) if (!next.has(key)) removed.push(key);
-    return { changed, removed, next: { sid, base: next }, text: text === '' ? '{}' : `${text}}` };
+    // What the row holds after this write is the database's to say: a second save merges.
+    return { changed, removed, next: { sid, base: next, text: undefined }, read: read.text, text: text === '' ? '{}' : `${text}}` };
   }
 
   /** After the write landed: a second save of the same object diffs against what this one wrote. */

@@ -75,7 +75,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   /** express-session builds each request's session here from what `get` returned and saves that very object: with `merge`, the base of its diff. */
   override createSession(...args: Parameters<Store['createSession']>): ReturnType<Store['createSession']> {
     const session = super.createSession(...args);
-    if (this.#table.sql.merges) this.#reads.read(session, args[0].sessionID);
+    if (this.#table.sql.merges) this.#reads.read(session, args[0].sessionID, args[1]);
     return session;
   }
 
@@ -158,7 +158,13 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
         return found;
       }));
     // Each caller decodes its own copy: express-session mutates the session it is given.
-    return row.then((found) => (found === undefined ? null : this.#table.codec.session(found, key)));
+    if (!this.#table.sql.merges) return row.then((found) => (found === undefined ? null : this.#table.codec.session(found, key)));
+    return row.then((found) => {
+      if (found === undefined) return null;
+      const session = this.#table.codec.session(found, key);
+      if (session !== null && typeof found.s === 'string') this.#reads.fetched(session, found.s);
+      return session;
+    });
   }
 
   #set(sid: string, session: SessionData): Promise<void> {

@@ -26,7 +26,7 @@ describe('MergeTracker', () => {
     const session = read();
     reads.read(session, 'a');
     const { next, text } = reads.diff(session, 'a')!;
-    assert.deepEqual(reads.diff(session, 'a'), { changed: [['cookie', '{"expires":null}']], removed: [], next, text });
+    assert.deepEqual(reads.diff(session, 'a'), { changed: [['cookie', '{"expires":null}']], removed: [], next, read: undefined, text });
   });
 
   it('no base: a session never read, another object with equal content, or the object under another id', () => {
@@ -35,6 +35,22 @@ describe('MergeTracker', () => {
     reads.read(session, 'a');
     assert.equal(reads.diff(read(), 'a'), undefined);
     assert.equal(reads.diff(session, 'b'), undefined);
+  });
+
+  it("the row's text as get returned it goes with the diff of the session built from it, and not past a write", () => {
+    const reads = new MergeTracker();
+    const data = read();
+    reads.fetched(data, '{"stored":"text"}');
+    const session: Record<string, unknown> = { ...data };
+    reads.read(session, 'a', data);
+    const diff = reads.diff(session, 'a')!;
+    assert.equal(diff.read, '{"stored":"text"}');
+    reads.wrote(session, diff);
+    assert.equal(reads.diff(session, 'a')!.read, undefined);
+    // A session built from something get did not return has no stored text.
+    const other: Record<string, unknown> = read();
+    reads.read(other, 'a', read());
+    assert.equal(reads.diff(other, 'a')!.read, undefined);
   });
 
   it('after a write has landed, a second save of the same object diffs against what it wrote', () => {

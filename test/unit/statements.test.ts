@@ -333,7 +333,7 @@ describe('refused input', () => {
 
 describe('merge: true, a set with the diff of its read (JSON sess column)', () => {
   // cart changed (a real null inside), flash removed, the cookie always written whole.
-  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: { sid: 'k', base: new Map<string, string>() }, text: '{"cookie":{"expires":null},"cart":[1,null]}' };
+  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: { sid: 'k', base: new Map<string, string>(), text: undefined }, read: undefined, text: '{"cookie":{"expires":null},"cart":[1,null]}' };
   const PATCH = '{"cookie":{"expires":null},"cart":[1,null]}';
   const build = (name: DialectName) => {
     const model = layout(name, { json: true });
@@ -372,6 +372,18 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
       const set = statements.set('k', '{}', EXPIRE, NOW, undefined, kept);
       assert.ok(!set.sql.includes(absent) && set.sql.includes(present), set.sql);
       assert.deepEqual(set.bind, [...whole.bind, '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}']);
+    }
+  });
+
+  it("the row's text as read, bound last: a row still holding it takes the whole session, no JSON work", () => {
+    const asRead = { ...diff, read: '{"as":"read"}' };
+    for (const [name, compare] of [['sqlite', 'cur."sess" <> $10 COLLATE BINARY AND '], ['mysql', 'CAST("sess" AS BINARY) <> CAST($10 AS BINARY) AND ']] as const) {
+      const statements = build(name);
+      const set = statements.set('k', '{}', EXPIRE, NOW, undefined, asRead);
+      const plain = statements.set('k', '{}', EXPIRE, NOW, undefined, diff);
+      assert.ok(set.sql.includes(compare), set.sql);
+      assert.ok(!plain.sql.includes('<> $10'), plain.sql);
+      assert.deepEqual(set.bind, [...plain.bind, '{"as":"read"}']);
     }
   });
 
