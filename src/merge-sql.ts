@@ -80,7 +80,11 @@ function pathArity(diff: Diff, keyOk: (key: string) => boolean): number | undefi
   return bucket(diff.removed.length) * 128 + bucket(diff.changed.length) + (diff.read === undefined ? 0 : AS_READ);
 }
 
-/** In an arity: the row's text as read is bound last, and a row still holding it takes the whole session. */
+/**
+ * In an arity: the row's text as read is bound first of the merge's values (placeholders must
+ * first appear in the order of their numbers: v7's SQLite binds by position), and a row still
+ * holding it takes the whole session.
+ */
 const AS_READ = 1 << 14;
 const withRead = (arity: number) => (arity & AS_READ) !== 0;
 
@@ -89,14 +93,14 @@ function pathBind(diff: Diff, arity: number): unknown[] {
   const removals = Math.floor((arity & ~AS_READ) / 128);
   const changes = arity % 128;
   const cookie = '$."cookie"';
-  const values: unknown[] = diff.removed.map((key) => `$.${JSON.stringify(key)}`);
+  const values: unknown[] = withRead(arity) ? [diff.read] : [];
+  for (const key of diff.removed) values.push(`$.${JSON.stringify(key)}`);
   while (values.length < removals) values.push(cookie);
   // The cookie goes last, so that padding repeats it after every other key.
   const ordered = [...diff.changed.filter(([key]) => key !== 'cookie'), ...diff.changed.filter(([key]) => key === 'cookie')];
   for (const [key, json] of ordered) values.push(`$.${JSON.stringify(key)}`, json);
   const last = ordered[ordered.length - 1]!;
   for (let i = ordered.length; i < changes; i++) values.push(`$.${JSON.stringify(last[0])}`, last[1]);
-  if (withRead(arity)) values.push(diff.read);
   return values;
 }
 
@@ -108,10 +112,12 @@ function pathPlaceholders(
 ): { removed: string; set: string; removals: number; read: string | undefined } {
   const removals = Math.floor((arity & ~AS_READ) / 128);
   const changes = arity % 128;
-  const removed = Array.from({ length: removals }, (_, i) => `$${first + i}`).join(', ');
-  const at = first + removals;
+  const read = withRead(arity) ? `$${first}` : undefined;
+  const from = read === undefined ? first : first + 1;
+  const removed = Array.from({ length: removals }, (_, i) => `$${from + i}`).join(', ');
+  const at = from + removals;
   const set = Array.from({ length: changes }, (_, i) => `$${at + 2 * i}, ${json(`$${at + 2 * i + 1}`)}`).join(', ');
-  return { removed, set, removals, read: withRead(arity) ? `$${at + 2 * changes}` : undefined };
+  return { removed, set, removals, read };
 }
 
 /** A key SQLite's JSON path `$."key"` addresses exactly: one JSON writes without escapes, with no double quote. */

@@ -375,15 +375,19 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
     }
   });
 
-  it("the row's text as read, bound last: a row still holding it takes the whole session, no JSON work", () => {
+  it("the row's text as read, bound first of the merge's values: a row still holding it takes the whole session, no JSON work", () => {
     const asRead = { ...diff, read: '{"as":"read"}' };
-    for (const [name, compare] of [['sqlite', 'cur."sess" <> $10 COLLATE BINARY AND '], ['mysql', 'CAST("sess" AS BINARY) <> CAST($10 AS BINARY) AND ']] as const) {
+    for (const [name, compare] of [['sqlite', 'cur."sess" <> $5 COLLATE BINARY AND '], ['mysql', 'CAST("sess" AS BINARY) <> CAST($5 AS BINARY) AND ']] as const) {
       const statements = build(name);
+      const whole = statements.set('k', '{}', EXPIRE, NOW);
       const set = statements.set('k', '{}', EXPIRE, NOW, undefined, asRead);
       const plain = statements.set('k', '{}', EXPIRE, NOW, undefined, diff);
       assert.ok(set.sql.includes(compare), set.sql);
-      assert.ok(!plain.sql.includes('<> $10'), plain.sql);
-      assert.deepEqual(set.bind, [...plain.bind, '{"as":"read"}']);
+      assert.ok(!plain.sql.includes(compare), plain.sql);
+      assert.deepEqual(set.bind, [...whole.bind, '{"as":"read"}', ...plain.bind.slice(whole.bind.length)]);
+      // Each placeholder first appears after every lower one (v7's SQLite binds by position).
+      const order = [...set.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])).filter((n, i, all) => all.indexOf(n) === i);
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), set.sql);
     }
   });
 
