@@ -372,8 +372,13 @@ class RequestsCommand implements Command {
       .join('; ')}, order ${this.order.join('')})`;
 }
 
-/** How long after a fault heals the store may still fail transiently. */
-const RECOVERY_MS = 5_000;
+/**
+ * How long after a fault heals the store may still fail transiently. 5 s was exceeded once in a
+ * clean-clone CI (v7 PostgreSQL, a freeze during destroy, Node 24, the third full suite on 2 cores;
+ * the same case replayed 7 of 7 times within 5 s); a wedged store never answers, so 10 s still
+ * tells the two apart.
+ */
+const RECOVERY_MS = 10_000;
 
 export type FaultedOp = 'create' | 'get' | 'set' | 'touch' | 'destroy' | 'prune';
 
