@@ -9,7 +9,8 @@
  * finalizes the store's statements first, then closes.
  */
 
-type Shape = 'rows' | 'count';
+import type { Shape } from './execution.js';
+
 type Done = (error: unknown, result?: unknown) => void;
 
 interface SqliteStatement {
