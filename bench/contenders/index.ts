@@ -2,11 +2,12 @@
 import { connectSessionSequelize } from './connect-session-sequelize.js';
 import { connectPgSimple, expressMysqlSession, memoryStore } from './peers.js';
 import { rawFloor } from './raw-floor.js';
-import { thisStoreV6, thisStoreV6Get, thisStoreV6GetMerge, thisStoreV6Merge, thisStoreV6Read, thisStoreV7 } from './this-store.js';
+import { baselines, thisStoreV6, thisStoreV6Get, thisStoreV6GetMerge, thisStoreV6Merge, thisStoreV6Read, thisStoreV7 } from './this-store.js';
 import type { Contender } from './types.js';
 
 export const CONTENDERS: readonly Contender[] = [
-  thisStoreV6, thisStoreV6Read, thisStoreV6Merge, thisStoreV6Get, thisStoreV6GetMerge, thisStoreV7, connectSessionSequelize, rawFloor, connectPgSimple, expressMysqlSession, memoryStore,
+  thisStoreV6, thisStoreV6Read, thisStoreV6Merge, thisStoreV6Get, thisStoreV6GetMerge, thisStoreV7, ...baselines, connectSessionSequelize, rawFloor,
+  connectPgSimple, expressMysqlSession, memoryStore,
 ];
 
 export const byId = (id: string): Contender => {
