@@ -26,7 +26,7 @@ export interface Layout {
 export async function readLayout(sequelize: SequelizeLike, storeOptions: Record<string, unknown>): Promise<Layout> {
   const options = resolveOptions({ ...storeOptions, sequelize });
   const compat = compatOf(sequelize);
-  const dialect = dialectFor(compat.dialect);
+  const dialect = dialectFor(compat.dialect, compat.timezone);
   if (!dialect) throw new ConfigurationError('ERR_INVALID_SEQUELIZE', `Dialect ${compat.rawDialect} is not supported`);
   let session = resolveModel(sequelize, compat, dialect, options);
   if (options.model === undefined && options.shared) {

@@ -55,6 +55,8 @@ interface QueryGeneratorLike {
 export interface SequelizeCompat {
   readonly major: 6 | 7;
   readonly dialect: DialectName;
+  /** The instance's `timezone` option ('+00:00' unless set): the zone its own DATETIME values are written in. */
+  readonly timezone: string;
   /** Options merged into every store query: raw rows, the primary of a replicated setup, never an ambient transaction. */
   readonly queryOptions: Readonly<Record<string, unknown>>;
   /** Data types from the instance's own package, for defining the default model. */
@@ -266,9 +268,11 @@ export function compat(sequelize: SequelizeLike): SequelizeCompat {
   const major = version >= 7 || isFunction((sequelize as unknown as Record<string, unknown>).getCurrentClsTransaction) ? 7 : 6;
   const dataTypes = instance.constructor.DataTypes ?? instance.Sequelize?.DataTypes;
   if (!dataTypes) throw new ConfigurationError('ERR_INVALID_SEQUELIZE', 'Cannot find DataTypes on the Sequelize instance');
+  const { timezone } = (sequelize as unknown as { options?: { timezone?: unknown } }).options ?? {};
   return Object.freeze({
     major,
     dialect: dialectName(rawDialect),
+    timezone: typeof timezone === 'string' ? timezone : '+00:00',
     // useMaster: a session written a moment ago must not be read stale from a replica.
     // transaction null: v7 (and v6 with CLS) would otherwise join an application's ambient transaction.
     // tableNames []: v6's SQLite would otherwise send a PRAGMA table_info before every SELECT to

@@ -87,6 +87,11 @@ export interface Dialect {
   localTime?(zone: string): ExpireForm;
   /** `expire` as ISO 8601 text with a `T` and a `Z`, as knex writes it (SQLite compares dates as text). */
   readonly isoText?: ExpireForm;
+  /**
+   * The dialect as an instance whose Sequelize `timezone` is `zone` uses it, where the zone changes
+   * how times are bound; undefined where it does not.
+   */
+  inZone?(zone: string): Dialect | undefined;
 }
 
 export interface PruneBatches {

@@ -13,14 +13,18 @@ const DIALECTS: Partial<Record<DialectName, Dialect>> = {
   postgres, sqlite, mysql, mariadb: mysql, mssql, db2, ibmi: db2, oracle, snowflake,
 };
 
-/** The SQL differences of a dialect; undefined for one the store has no single-statement upsert for. */
-export function dialectFor(name: DialectName): Dialect | undefined {
-  return DIALECTS[name];
+/**
+ * The SQL differences of a dialect, as an instance whose `timezone` is `zone` uses them; undefined
+ * for one the store has no single-statement upsert for.
+ */
+export function dialectFor(name: DialectName, zone?: string): Dialect | undefined {
+  const dialect = DIALECTS[name];
+  return (zone === undefined ? undefined : dialect?.inZone?.(zone)) ?? dialect;
 }
 
 /** The store's dialect for an instance; throws a {@link ConfigurationError} for a database it cannot serve. */
 export function requireDialect(compat: SequelizeCompat): Dialect {
-  const dialect = DIALECTS[compat.dialect];
+  const dialect = dialectFor(compat.dialect, compat.timezone);
   if (dialect) return dialect;
   throw new ConfigurationError('ERR_INVALID_SEQUELIZE', `Dialect ${describe(compat.rawDialect)} is not supported: the store needs a single-statement upsert`);
 }

@@ -17,9 +17,13 @@ export function dimensionsFor(target: Target) {
     touchAfter: [0, 10 * 60_000],
     absolute: [false, true],
     extras: ['none', 'seed', 'returning'],
-    // SQLite has no session time zone (Sequelize ignores the option there); MariaDB without its
-    // time zone tables knows no named zone, so a named one is tried on PostgreSQL only.
-    timezone: target.dialect === 'sqlite' ? ['+00:00'] : target.dialect === 'postgres' ? ['+00:00', '+05:30', 'America/New_York'] : ['+00:00', '+05:30', '-08:00'],
+    // SQLite has no session time zone (Sequelize ignores the option there). On MySQL/MariaDB an
+    // offset binds times as wall-clock text and a named zone through FROM_UNIXTIME; Sequelize hands
+    // the server a named zone as the offset it has when connecting, so one without summer time.
+    timezone:
+      target.dialect === 'sqlite' ? ['+00:00']
+      : target.dialect === 'postgres' ? ['+00:00', '+05:30', 'America/New_York']
+      : ['+00:00', '+05:30', '-08:00', 'Asia/Kolkata'],
     processZone: [...PROCESS_ZONES],
     appTransactions: [false, true],
     pool: ['default', 'small'],

@@ -56,6 +56,30 @@ describe('dialects', () => {
     for (const name of ['mssql', 'db2', 'oracle', 'snowflake'] as const) assert.deepEqual(dialect(name).timeValue(ms), new Date(ms));
   });
 
+  it("MySQL/MariaDB in an instance whose timezone is an offset: the wall clock there as text; a named zone and the other dialects as they are", () => {
+    const ms = Date.UTC(2030, 0, 2, 3, 4, 5, 6);
+    for (const [zone, wall] of [['+00:00', '2030-01-02 03:04:05.006'], ['+05:30', '2030-01-02 08:34:05.006'], ['-08:00', '2030-01-01 19:04:05.006']] as const) {
+      for (const name of ['mysql', 'mariadb'] as const) {
+        const zoned = dialectFor(name, zone)!;
+        assert.ok(Object.isFrozen(zoned) && zoned !== dialect(name), `${name} ${zone}`);
+        assert.equal(zoned.timeValue(ms), wall);
+        assert.equal(zoned.time('$1'), 'CAST($1 AS DATETIME(6))');
+        // Everything else is the dialect's own.
+        assert.equal(zoned.count, dialect(name).count);
+        assert.equal(zoned.live(text), dialect(name).live(text));
+      }
+    }
+    // Seconds since the epoch (express-mysql-session's column) from that wall clock, whatever the connection's zone.
+    assert.equal(
+      dialectFor('mysql', '+05:30')!.epochSeconds!.write('$1'),
+      `(ROUND(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', CAST($1 AS DATETIME(6))) / 1000000) - 19800)`,
+    );
+    assert.equal(dialectFor('mysql', '-08:00')!.epochSeconds!.read('c'), dialect('mysql').epochSeconds!.read('c'));
+    assert.equal(dialectFor('mysql', 'Asia/Kolkata'), dialect('mysql'));
+    assert.equal(dialectFor('mysql', '+5:30'), dialect('mysql'));
+    for (const name of DIALECT_NAMES.filter((n) => n !== 'mysql' && n !== 'mariadb')) assert.equal(dialectFor(name, '+05:30'), dialect(name), name);
+  });
+
   it('expire in other forms (adopted tables) where the database can convert', () => {
     assert.deepEqual(DIALECT_NAMES.filter((name) => dialect(name).epochSeconds !== undefined), ['postgres', 'mysql', 'mariadb', 'sqlite']);
     assert.deepEqual(DIALECT_NAMES.filter((name) => dialect(name).localTime !== undefined), ['postgres']);
