@@ -49,15 +49,22 @@ function postgres(model: SessionModel, live: string, sessType: string): Form {
   const back = sessType === 'JSONB' ? '' : sessType === 'JSON' ? '::json' : '::text';
   // A text column may hold anything; only text that opens an object is cast (a failed cast would fail the set).
   const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : sessType === 'JSON' ? `json_typeof(${current}) = 'object'` : `left(${current}, 1) = '{'`;
+  // A text row (json and jsonb reach `get` parsed, without their text) still holding what its
+  // request read takes the whole session: no jsonb parse. "C" compares bytes, whatever the column's collation.
+  const text = sessType !== 'JSONB' && sessType !== 'JSON';
   return {
-    splice: (now, first) => [
-      `${sess} = excluded.${sess}`,
-      `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${object} ` +
-        `THEN ((${asJsonb} - $${first + 1}::text[]) || $${first}::jsonb)${back} ` +
-        `ELSE excluded.${sess} END`,
-    ],
-    arity: () => 2,
-    bind: (diff) => [patchOf(diff), textArray(diff.removed)],
+    splice: (now, first, arity) => {
+      const read = arity === 3 ? `${current} <> $${first} COLLATE "C" AND ` : '';
+      const patch = arity === 3 ? first + 1 : first;
+      return [
+        `${sess} = excluded.${sess}`,
+        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${read}${object} ` +
+          `THEN ((${asJsonb} - $${patch + 1}::text[]) || $${patch}::jsonb)${back} ` +
+          `ELSE excluded.${sess} END`,
+      ];
+    },
+    arity: (diff) => (text && diff.read !== undefined ? 3 : 2),
+    bind: (diff, arity) => (arity === 3 ? [diff.read, patchOf(diff), textArray(diff.removed)] : [patchOf(diff), textArray(diff.removed)]),
   };
 }
 

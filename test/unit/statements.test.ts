@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import type { DialectName } from '../../src/sequelize-compat.js';
 import { mergeSqlFor } from '../../src/merge-sql.js';
+import { dialectFor } from '../../src/dialects/index.js';
 import { buildStatements, MARKER_LIFE_MS, type Statements } from '../../src/statements.js';
 import { DIALECT_NAMES, dialect, layout, quote } from './layout.js';
 
@@ -290,6 +291,26 @@ describe('bound values', () => {
     });
   }
 
+  it("mysql/mariadb at a fixed offset (Sequelize's default '+00:00' among them): times as the wall clock there, cast where they meet a column", () => {
+    for (const name of ['mysql', 'mariadb'] as const) {
+      const zoned = dialectFor(name, '+05:30')!;
+      const statements = buildStatements(zoned, layout(name), quote, undefined);
+      const wall = (ms: number) => new Date(ms + 330 * 60_000).toISOString().slice(0, 23).replace('T', ' ');
+      const c = (n: number) => `CAST($${n} AS DATETIME(6))`;
+      assert.equal(statements.get('k', NOW).sql, `SELECT "sess" AS s, "expire" AS e FROM "sessions" WHERE "sid" = $1 AND "expire" > ${c(2)}`);
+      assert.deepEqual(statements.get('k', NOW).bind, ['k', '2030-01-02 08:34:05.678']);
+      assert.equal(
+        statements.set('k', 's', EXPIRE, NOW).sql,
+        `INSERT INTO "sessions" ("sid", "sess", "expire") VALUES ($1, $2, ${c(3)}) ON DUPLICATE KEY UPDATE ` +
+          `"sess" = IF("sid" = VALUES("sid") AND ("sess" <> '' OR "expire" <= ${c(4)}), VALUES("sess"), "sess"), ` +
+          `"expire" = IF("sid" = VALUES("sid") AND ("sess" <> '' OR "expire" <= ${c(4)}), VALUES("expire"), "expire")`,
+      );
+      assert.deepEqual(statements.set('k', 's', EXPIRE, NOW).bind, ['k', 's', wall(EXPIRE), wall(NOW)]);
+      assert.equal(statements.touch('k', EXPIRE, NOW, 0).sql, `UPDATE "sessions" SET "expire" = ${c(1)} WHERE "expire" > ${c(2)} AND "sid" = $3 AND "sess" <> ''`);
+      assert.deepEqual(statements.destroy('k', NOW).bind, [wall(NOW + MARKER_LIFE_MS), 'k']);
+    }
+  });
+
   it('the upsert text is built once per list of extra columns', () => {
     const statements = buildStatements(dialect('postgres'), layout('postgres'), quote, undefined);
     assert.equal(statements.set('a', 's', EXPIRE, NOW, { userId: 1 }).sql, statements.set('b', 't', EXPIRE, NOW, { userId: 2 }).sql);
@@ -389,6 +410,21 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
       const order = [...set.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])).filter((n, i, all) => all.indexOf(n) === i);
       assert.deepEqual(order, [...order].sort((a, b) => a - b), set.sql);
     }
+  });
+
+  it("postgres: a text row still holding what was read takes the whole session; json and jsonb rows (read parsed, no text) always merge", () => {
+    const asRead = { ...diff, read: '{"as":"read"}' };
+    const text = layout('postgres');
+    const statements = buildStatements(dialect('postgres'), text, quote, undefined, mergeSqlFor('postgres', dialect('postgres'), text, { encrypted: false, jsonText: true, sessType: 'TEXT' }));
+    const whole = statements.set('k', '{}', EXPIRE, NOW);
+    const set = statements.set('k', '{}', EXPIRE, NOW, undefined, asRead);
+    assert.ok(set.sql.includes(`AND cur."sess" <> $5 COLLATE "C" AND left(cur."sess", 1) = '{' THEN ((cur."sess"::jsonb - $7::text[]) || $6::jsonb)::text ELSE excluded."sess" END`), set.sql);
+    assert.deepEqual(set.bind, [...whole.bind, '{"as":"read"}', PATCH, '{"flash"}']);
+    const unread = statements.set('k', '{}', EXPIRE, NOW, undefined, diff);
+    assert.ok(!unread.sql.includes('COLLATE') && unread.sql.includes('|| $5::jsonb'), unread.sql);
+    const json = build('postgres').set('k', '{}', EXPIRE, NOW, undefined, asRead);
+    assert.ok(!json.sql.includes('COLLATE'), json.sql);
+    assert.deepEqual(json.bind, [...whole.bind, PATCH, '{"flash"}']);
   });
 
   it('encryption or a custom serializer on a text column: no merging form', () => {
