@@ -58,8 +58,10 @@ function postgres(model: SessionModel, live: string, sessType: string): Form {
       const patch = arity === 3 ? first + 1 : first;
       return [
         `${sess} = excluded.${sess}`,
+        // The patch and the removed keys are bound as text and cast in the branch that uses them: a
+        // parameter typed jsonb or text[] would be parsed when bound, on every set, merged or not.
         `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${read}${object} ` +
-          `THEN ((${asJsonb} - $${patch + 1}::text[]) || $${patch}::jsonb)${back} ` +
+          `THEN ((${asJsonb} - $${patch + 1}::text::text[]) || $${patch}::text::jsonb)${back} ` +
           `ELSE excluded.${sess} END`,
       ];
     },

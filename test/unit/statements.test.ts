@@ -362,7 +362,7 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
     return buildStatements(dialect(name), model, quote, undefined, merging);
   };
   const merged: Partial<Record<DialectName, { fragment: string; tail: unknown[] }>> = {
-    postgres: { fragment: `THEN ((cur."sess"::jsonb - $6::text[]) || $5::jsonb)::json ELSE excluded."sess" END`, tail: [PATCH, '{"flash"}'] },
+    postgres: { fragment: `THEN ((cur."sess"::jsonb - $6::text::text[]) || $5::text::jsonb)::json ELSE excluded."sess" END`, tail: [PATCH, '{"flash"}'] },
     sqlite: {
       fragment: `THEN json_set(json_remove(cur."sess", $5), $6, json($7), $8, json($9)) ELSE excluded."sess" END`,
       tail: ['$."flash"', '$."cart"', '[1,null]', '$."cookie"', '{"expires":null}'],
@@ -418,10 +418,10 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
     const statements = buildStatements(dialect('postgres'), text, quote, undefined, mergeSqlFor('postgres', dialect('postgres'), text, { encrypted: false, jsonText: true, sessType: 'TEXT' }));
     const whole = statements.set('k', '{}', EXPIRE, NOW);
     const set = statements.set('k', '{}', EXPIRE, NOW, undefined, asRead);
-    assert.ok(set.sql.includes(`AND cur."sess" <> $5 COLLATE "C" AND left(cur."sess", 1) = '{' THEN ((cur."sess"::jsonb - $7::text[]) || $6::jsonb)::text ELSE excluded."sess" END`), set.sql);
+    assert.ok(set.sql.includes(`AND cur."sess" <> $5 COLLATE "C" AND left(cur."sess", 1) = '{' THEN ((cur."sess"::jsonb - $7::text::text[]) || $6::text::jsonb)::text ELSE excluded."sess" END`), set.sql);
     assert.deepEqual(set.bind, [...whole.bind, '{"as":"read"}', PATCH, '{"flash"}']);
     const unread = statements.set('k', '{}', EXPIRE, NOW, undefined, diff);
-    assert.ok(!unread.sql.includes('COLLATE') && unread.sql.includes('|| $5::jsonb'), unread.sql);
+    assert.ok(!unread.sql.includes('COLLATE') && unread.sql.includes('|| $5::text::jsonb'), unread.sql);
     const json = build('postgres').set('k', '{}', EXPIRE, NOW, undefined, asRead);
     assert.ok(!json.sql.includes('COLLATE'), json.sql);
     assert.deepEqual(json.bind, [...whole.bind, PATCH, '{"flash"}']);
