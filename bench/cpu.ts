@@ -16,31 +16,11 @@ import './lib/no-source-maps.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { join, resolve } from 'node:path';
 import { byId } from './contenders/index.js';
-import { sequelizeV6, sequelizeV7, sqliteWal } from './contenders/sequelize.js';
+import { baselineContenders } from './contenders/this-store.js';
 import { ensureDatabases, type Db } from './lib/config.js';
 import { makeSession, ops } from './contenders/types.js';
 import type { Opened } from './contenders/types.js';
-import type { SequelizeSessionStore } from '../src/store.js';
-
-/** This store as another build in `dir` has it, opened as bench/contenders/this-store.ts opens it. */
-async function openBaseline(dir: string, id: string, db: Db, table: string): Promise<Opened> {
-  const { SequelizeSessionStore: Store } = require(join(resolve(dir), 'index.js')) as { SequelizeSessionStore: typeof SequelizeSessionStore };
-  const { sequelize } = (id === 'base-v6' ? sequelizeV6 : sequelizeV7)(db, table);
-  await sqliteWal(sequelize, db);
-  const store = new Store({ sequelize, tableName: table, expiration: { interval: false }, touchAfter: 0 });
-  await store.sync();
-  return {
-    store,
-    statements: () => Number.NaN,
-    reset: () => store.clear(),
-    async close() {
-      await store.close();
-      await sequelize.close();
-    },
-  };
-}
 
 const OPS = ['get-hit', 'get-miss', 'set', 'touch', 'destroy'] as const;
 type Op = (typeof OPS)[number];
@@ -129,7 +109,8 @@ async function main(): Promise<void> {
     const opened = new Map<string, Opened>();
     for (const id of contenders) {
       const table = `bench_cpu_${id.replace('-', '_')}`;
-      opened.set(id, id.startsWith('base-') ? await openBaseline(args.baseline!, id, db, table) : await byId(id).open(db, { table }));
+      const contender = id.startsWith('base-') ? baselineContenders(args.baseline!).find((c) => c.id === id)! : byId(id);
+      opened.set(id, await contender.open(db, { table }));
     }
     const best = new Map<string, [number, number]>();
     // Rounds interleave the contenders, so that a burst of load elsewhere falls on all of them alike.

@@ -84,12 +84,12 @@ export const thisStoreV6Merge = thisStore('sss-v6-merge', 'sequelize-session-sto
 export const thisStoreV6Get = thisStore('sss-v6-get', 'sequelize-session-store (v6, get then set)', sequelizeV6, { merge: false, get: true });
 export const thisStoreV6GetMerge = thisStore('sss-v6-get-merge', 'sequelize-session-store (v6, get then set, merge: true)', sequelizeV6, { merge: true, get: true });
 
+/** The same store built from another checkout, its `dist/` in `dir`: base-v6 and base-v7. */
+export const baselineContenders = (dir: string): Contender[] => [
+  thisStore('base-v6', `baseline build (v6, ${dir})`, sequelizeV6, undefined, () => load(resolve(dir))),
+  thisStore('base-v7', `baseline build (v7, ${dir})`, sequelizeV7, undefined, () => load(resolve(dir))),
+];
+
 const baseline = process.env.SSS_BENCH_BASELINE;
-/** The same store built from another checkout (SSS_BENCH_BASELINE), when one is given. */
-export const baselines: Contender[] =
-  baseline === undefined
-    ? []
-    : [
-        thisStore('base-v6', `baseline build (v6, ${baseline})`, sequelizeV6, undefined, () => load(resolve(baseline))),
-        thisStore('base-v7', `baseline build (v7, ${baseline})`, sequelizeV7, undefined, () => load(resolve(baseline))),
-      ];
+/** The baseline contenders of SSS_BENCH_BASELINE, when one is given. */
+export const baselines: Contender[] = baseline === undefined ? [] : baselineContenders(baseline);
