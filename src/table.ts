@@ -55,6 +55,13 @@ const ALREADY_EXISTS = new Set([
 ]);
 
 /**
+ * Messages of the same kind that come without a code: "already exists" (SQLite), and mysql2 reading
+ * a garbled column header's character set as a number it has no encoding for (iconv-lite's
+ * "Encoding not recognized: 'undefined'").
+ */
+const ALREADY_EXISTS_MESSAGE = /already exists|^Encoding not recognized: 'undefined'/i;
+
+/**
  * Attempts of the whole creation when a concurrent creator got there first. Six Galera nodes'
  * creators can abort each other's statements more than twice before one of them wins.
  */
@@ -70,7 +77,7 @@ export function createdMeanwhile(error: unknown): boolean {
   for (const candidate of [driver, raw]) {
     if (typeof candidate !== 'object' || candidate === null) continue;
     if (ALREADY_EXISTS.has(String(candidate.code)) || ALREADY_EXISTS.has(String(candidate.errno))) return true;
-    if (/already exists/i.test(String(candidate.message))) return true;
+    if (ALREADY_EXISTS_MESSAGE.test(String(candidate.message))) return true;
   }
   return false;
 }

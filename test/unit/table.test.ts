@@ -18,6 +18,7 @@ describe('createdMeanwhile', () => {
     ['Galera: a metadata lock aborted as a deadlock', { code: 'ER_LOCK_DEADLOCK', errno: 1213 }],
     ['mariadb connector: the same deadlock by number only', { errno: 1213 }],
     ['mysql2: a reply garbled by the interruption', { code: 'ERR_OUT_OF_RANGE' }],
+    ['mysql2: a garbled column header, its character set unknown', { message: "Encoding not recognized: 'undefined' (searched as: 'undefined')" }],
     ['SQLite already exists', { code: 'SQLITE_ERROR', message: 'index sessions_expire already exists' }],
   ];
   for (const [name, driver] of concurrent) {
@@ -34,5 +35,7 @@ describe('createdMeanwhile', () => {
     }
     assert.equal(createdMeanwhile(undefined), false);
     assert.equal(createdMeanwhile(new Error('no such table')), false);
+    // A character set named in the options that iconv does not know is a real error.
+    assert.equal(createdMeanwhile(v6({ message: "Encoding not recognized: 'latin9x' (searched as: 'latin9x')" })), false);
   });
 });
