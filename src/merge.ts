@@ -3,19 +3,27 @@
  * and the top-level keys a `set` of that object added, changed or deleted since.
  */
 
-/** The JSON text of each top-level key but `cookie`, as JSON.stringify would write it. */
+import { jsonMembers } from './json-members.js';
+
+/** The JSON text of each top-level key but `cookie`. */
 type Base = Map<string, string>;
-/** A base, and the session id it was read under (a set of the object under another id writes whole). */
+/** What a session object held when read (or last written), and the session id it was read under (a set of the object under another id writes whole). */
 interface Read {
   readonly sid: unknown;
-  readonly base: Base;
+  /** The JSON text of each key, as JSON.stringify wrote it: taken when there is no text to split. */
+  readonly base: Base | undefined;
+  /**
+   * A JSON text of the session as read: the row's text, or what this object's last write sent. Split
+   * only when the object is set (most reads are not), its values compared as JSON.stringify writes them.
+   */
+  readonly source: string | undefined;
   /** The row's stored text as `get` returned it, where it came as text; undefined after a write of ours. */
   readonly text: string | undefined;
 }
 
 /** What a `set` changed since its read; `next` becomes the base once the write has landed. */
 export interface Diff {
-  /** Keys to write (the cookie always), each with its JSON text. */
+  /** Keys to write (the cookie always, first), each with its JSON text. */
   readonly changed: ReadonlyArray<readonly [key: string, json: string]>;
   /** Keys the read had and the session no longer has. */
   readonly removed: readonly string[];
@@ -43,22 +51,27 @@ function snapshot(session: Record<string, unknown>): Base {
 /**
  * Bases by session object, not by session id: express-session builds a new object from each read
  * (createSession), and saves that very object, so a base can only be the read this request made.
- * Another request's read of the same id has an object and a base of its own.
+ * Another request's read of the same id has an object and a base of its own. Both are kept on the
+ * objects themselves, under a symbol of this tracker's, not enumerable (JSON, Object.keys, spreads
+ * and deep equality do not see it): a WeakMap entry costs more than the rest of a read's work.
  */
 export class MergeTracker {
-  readonly #reads = new WeakMap<object, Read>();
-  /** The stored text of each session `get` returned, until express-session builds its session from it. */
-  readonly #fetched = new WeakMap<object, string>();
+  /** On a session object: its Read. */
+  readonly #read = Symbol('merge read');
+  /** On what `get` returned: the stored text it was decoded from, until express-session builds its session from it. */
+  readonly #fetched = Symbol('merge fetched');
 
   /** `get` decoded `data` from a row whose stored text was `text`. */
   fetched(data: object, text: string): void {
-    this.#fetched.set(data, text);
+    Reflect.defineProperty(data, this.#fetched, { value: text, configurable: true });
   }
 
   /** Records what a session object, built from `data` (what `get` returned, if it did), holds as read under `sid`. */
   read(session: object, sid: unknown, data?: unknown): void {
-    const text = typeof data === 'object' && data !== null ? this.#fetched.get(data) : undefined;
-    this.#reads.set(session, { sid, base: snapshot(session as Record<string, unknown>), text });
+    const text = typeof data === 'object' && data !== null ? ((data as Record<symbol, unknown>)[this.#fetched] as string | undefined) : undefined;
+    // Without the row's text, the base is taken now: the request is about to change the object.
+    const read: Read = text === undefined ? { sid, base: snapshot(session as Record<string, unknown>), source: undefined, text } : { sid, base: undefined, source: text, text };
+    this.#keep(session, read);
   }
 
   /**
@@ -67,34 +80,48 @@ export class MergeTracker {
    * what JSON.stringify throws (a cycle, a BigInt).
    */
   diff(session: object, sid: string): Diff | undefined {
-    const read = this.#reads.get(session);
+    const read = (session as Record<symbol, Read | undefined>)[this.#read];
     // A toJSON of its own would make JSON.stringify write something else than its keys: whole.
     if (read === undefined || read.sid !== sid || typeof (session as { toJSON?: unknown }).toJSON === 'function') return undefined;
-    const { base } = read;
-    const next: Base = new Map();
+    const fromText = read.base === undefined;
+    const base = read.base ?? jsonMembers(read.source!, 'cookie');
+    // A stored text that is not a JSON object (decoded by another serializer's rules): whole.
+    if (base === undefined) return undefined;
+    const values = session as Record<string, unknown>;
     const changed: Array<readonly [string, string]> = [];
-    let cookie: string | undefined;
     let text = '';
-    for (const key of Object.keys(session)) {
-      const json = JSON.stringify((session as Record<string, unknown>)[key]);
+    let kept = 0;
+    for (const key of Object.keys(values)) {
+      const json = JSON.stringify(values[key]);
       if (json === undefined) continue;
       text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${json}`;
-      if (key === 'cookie') cookie = json;
-      else {
-        next.set(key, json);
-        if (base.get(key) !== json) changed.push([key, json]);
+      if (key === 'cookie') {
+        changed.unshift([key, json]);
+        continue;
       }
+      const before = base.get(key);
+      if (before !== undefined) kept++;
+      // A stored text is compared as JSON.stringify writes it (the row may hold spaces, 1.0, escapes).
+      if (before !== json && (before === undefined || !fromText || JSON.stringify(JSON.parse(before)) !== json)) changed.push([key, json]);
     }
-    // The cookie is always written, first.
-    if (cookie !== undefined) changed.unshift(['cookie', cookie]);
+    // Every key of the read still there: nothing removed (the usual case, spared a second pass).
     const removed: string[] = [];
-    for (const key of base.keys()) if (!next.has(key)) removed.push(key);
-    // What the row holds after this write is the database's to say: a second save merges.
-    return { changed, removed, next: { sid, base: next, text: undefined }, read: read.text, text: text === '' ? '{}' : `${text}}` };
+    if (kept < base.size) {
+      const now = snapshot(values);
+      for (const key of base.keys()) if (!now.has(key)) removed.push(key);
+    }
+    text = text === '' ? '{}' : `${text}}`;
+    // What the row holds after this write is the database's to say: a second save merges, against what this one sent.
+    return { changed, removed, next: { sid, base: undefined, source: text, text: undefined }, read: read.text, text };
   }
 
   /** After the write landed: a second save of the same object diffs against what this one wrote. */
   wrote(session: object, diff: Diff): void {
-    this.#reads.set(session, diff.next);
+    this.#keep(session, diff.next);
+  }
+
+  /** A frozen object refuses it (without throwing): it has no read, and is written whole. */
+  #keep(session: object, read: Read): void {
+    Reflect.defineProperty(session, this.#read, { value: read, configurable: true, writable: true });
   }
 }

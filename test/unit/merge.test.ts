@@ -90,6 +90,93 @@ describe('MergeTracker', () => {
     );
   });
 
+  it("a base taken from the row's text (split when the object is set) gives the diff a snapshot taken at read gives", () => {
+    const value = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }));
+    const store = new session.MemoryStore();
+    // A key named like a Session member (toString, save, __proto__) never reaches the session object: below.
+    const probe = store.createSession({ sessionID: 'a' } as never, { cookie: {} } as never);
+    const key = fc.string({ unit: 'binary' }).filter((name) => !(name in probe));
+    fc.assert(
+      fc.property(
+        fc.dictionary(key, fc.jsonValue(), { maxKeys: 8 }),
+        fc.dictionary(fc.string(), value, { maxKeys: 4 }),
+        fc.array(fc.nat(), { maxLength: 3 }),
+        fc.constantFrom(undefined, 2),
+        (stored, changes, deletions, indent) => {
+          const cookie = { originalMaxAge: 1000, expires: new Date(0).toISOString() };
+          // The row as another writer may have laid it out (spaces), and as get decodes it.
+          const text = JSON.stringify({ ...stored, cookie }, null, indent);
+          const build = () => {
+            const data = JSON.parse(text) as Record<string, unknown>;
+            return { data, built: store.createSession({ sessionID: 'a' } as never, data as never) as unknown as Record<string, unknown> };
+          };
+          const lazy = new MergeTracker();
+          const eager = new MergeTracker();
+          const fromText = build();
+          lazy.fetched(fromText.data, text);
+          lazy.read(fromText.built, 'a', fromText.data);
+          const fromSnapshot = build();
+          eager.read(fromSnapshot.built, 'a');
+          for (const built of [fromText.built, fromSnapshot.built]) {
+            const keys = Object.keys(built).filter((key) => key !== 'cookie');
+            for (const n of deletions) if (keys.length > 0) delete built[keys[n % keys.length]!];
+            Object.assign(built, structuredClone(changes));
+          }
+          const a = lazy.diff(fromText.built, 'a');
+          const b = eager.diff(fromSnapshot.built, 'a');
+          assert.deepEqual(a?.changed, b?.changed);
+          assert.deepEqual(a?.removed, b?.removed);
+          assert.equal(a?.text, b?.text);
+          assert.equal(a?.read, text);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a stored key the session object never took (named like a Session member) is removed, as a whole write leaves it out", () => {
+    const reads = new MergeTracker();
+    const text = '{"cookie":{"originalMaxAge":1000},"toString":[],"n":1}';
+    const data = JSON.parse(text) as Record<string, unknown>;
+    reads.fetched(data, text);
+    const built = new session.MemoryStore().createSession({ sessionID: 'a' } as never, data as never) as unknown as Record<string, unknown>;
+    reads.read(built, 'a', data);
+    assert.deepEqual(reads.diff(built, 'a')!.removed, ['toString']);
+  });
+
+  it('the base is kept on the object where nothing else sees it: JSON, keys, spreads and deep equality are unchanged', () => {
+    const reads = new MergeTracker();
+    const data = read();
+    reads.fetched(data, JSON.stringify(data));
+    const built: Record<string, unknown> = { ...data };
+    reads.read(built, 'a', data);
+    assert.deepEqual(data, read());
+    assert.deepEqual(built, read());
+    assert.deepEqual(Object.keys(built), Object.keys(read()));
+    assert.equal(JSON.stringify(built), JSON.stringify(read()));
+    // A copy is another object: it has no read of its own.
+    assert.equal(reads.diff({ ...built }, 'a'), undefined);
+    // Another store's tracker does not see this one's reads.
+    assert.equal(new MergeTracker().diff(built, 'a'), undefined);
+  });
+
+  it('a frozen object keeps no read: its set writes whole, and nothing throws', () => {
+    const reads = new MergeTracker();
+    const data = Object.freeze(read());
+    reads.fetched(data, JSON.stringify(data));
+    const frozen = Object.freeze({ ...data });
+    reads.read(frozen, 'a', data);
+    assert.equal(reads.diff(frozen, 'a'), undefined);
+    // Frozen after its read: the write's new base is refused, the read's stays.
+    const session: Record<string, unknown> = read();
+    reads.read(session, 'a');
+    session.cart = [2];
+    const diff = reads.diff(session, 'a')!;
+    Object.freeze(session);
+    reads.wrote(session, diff);
+    assert.deepEqual(reads.diff(session, 'a')!.changed.map(([key]) => key), ['cookie', 'cart']);
+  });
+
   it('a session that JSON.stringify refuses (a cycle, a BigInt) throws from diff as from JSON.stringify', () => {
     const reads = new MergeTracker();
     const cyclic: Record<string, unknown> = read();

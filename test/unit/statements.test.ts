@@ -354,7 +354,7 @@ describe('refused input', () => {
 
 describe('merge: true, a set with the diff of its read (JSON sess column)', () => {
   // cart changed (a real null inside), flash removed, the cookie always written whole.
-  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: { sid: 'k', base: new Map<string, string>(), text: undefined }, read: undefined, text: '{"cookie":{"expires":null},"cart":[1,null]}' };
+  const diff = { changed: [['cookie', '{"expires":null}'], ['cart', '[1,null]']] as const, removed: ['flash'], next: { sid: 'k', base: undefined, source: '{}', text: undefined }, read: undefined, text: '{"cookie":{"expires":null},"cart":[1,null]}' };
   const PATCH = '{"cookie":{"expires":null},"cart":[1,null]}';
   const build = (name: DialectName) => {
     const model = layout(name, { json: true });
@@ -410,6 +410,29 @@ describe('merge: true, a set with the diff of its read (JSON sess column)', () =
       const order = [...set.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])).filter((n, i, all) => all.indexOf(n) === i);
       assert.deepEqual(order, [...order].sort((a, b) => a - b), set.sql);
     }
+  });
+
+  it('sqlite, changes without a null: one json_patch of them, keys changing to an object taken out first, the cookie by its path (nulls and all)', () => {
+    const statements = build('sqlite');
+    const whole = statements.set('k', '{}', EXPIRE, NOW);
+    const patch = { ...diff, changed: [['cookie', '{"originalMaxAge":null,"expires":null}'], ['cart', '[1,2]'], ['profile', '{"a":{"b":1}}']] as const, read: '{"as":"read"}' };
+    const set = statements.set('k', '{}', EXPIRE, NOW, undefined, patch);
+    assert.ok(
+      set.sql.includes(`AND cur."sess" <> $5 COLLATE BINARY AND json_valid(cur."sess") AND substr(cur."sess", 1, 1) = '{' THEN json_set(json_patch(json_patch(cur."sess", $6), $7), '$."cookie"', json($8)) ELSE excluded."sess" END`),
+      set.sql,
+    );
+    assert.deepEqual(set.bind, [...whole.bind, '{"as":"read"}', '{"flash":null,"profile":null}', '{"cart":[1,2],"profile":{"a":{"b":1}}}', '{"originalMaxAge":null,"expires":null}']);
+    // Nothing removed and no key changing to an object: the patch alone; no cookie: the row's stays.
+    const flat = statements.set('k', '{}', EXPIRE, NOW, undefined, { ...diff, changed: [['visits', '3']] as const, removed: [] });
+    assert.ok(flat.sql.includes(`THEN json_patch(cur."sess", $5) ELSE`), flat.sql);
+    assert.deepEqual(flat.bind, [...whole.bind, '{"visits":3}']);
+    // Only the cookie: no patch at all.
+    const cookie = statements.set('k', '{}', EXPIRE, NOW, undefined, { ...diff, changed: [['cookie', '{"expires":null}']] as const, removed: [] });
+    assert.ok(cookie.sql.includes(`THEN json_set(cur."sess", '$."cookie"', json($5)) ELSE`), cookie.sql);
+    assert.deepEqual(cookie.bind, [...whole.bind, '{"expires":null}']);
+    // A null anywhere in another change: json_patch would delete it, so the paths form takes it.
+    const nulls = statements.set('k', '{}', EXPIRE, NOW, undefined, { ...patch, changed: [['cart', '[1,{"x":null}]']] as const });
+    assert.ok(nulls.sql.includes('json_set(') && !nulls.sql.includes('json_patch('), nulls.sql);
   });
 
   it("postgres: a text row still holding what was read takes the whole session; json and jsonb rows (read parsed, no text) always merge", () => {
