@@ -101,7 +101,7 @@ async function runCell(cell: Cell, total: Totals, file: string): Promise<string 
   const seed = (baseSeed + hashSeed(cell.id)) | 0;
   freezeClock();
   try {
-    const arbitraries = commandArbitraries({ extrasColumns: usesOwnModel(cell), faults: cell.faults });
+    const arbitraries = commandArbitraries({ extrasColumns: usesOwnModel(cell), faults: cell.faults, merge: cell.merge });
     await fc.assert(
       fc.asyncProperty(fc.commands(arbitraries, { maxCommands, size: 'max' }), async (cmds) => {
         total.sequences++;
