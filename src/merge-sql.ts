@@ -9,15 +9,20 @@ import type { DialectName } from './sequelize-compat.js';
 
 export interface MergeSql {
   /**
+   * What a set hands over: 'keys', the keys it changed and removed since its read (worked out in
+   * JavaScript); 'read', the text of its read alone (the database compares it with the session).
+   */
+  readonly needs: 'keys' | 'read';
+  /**
    * The merging form of an upsert (built with `extraCount` extras) for this diff, with the bind
    * values it takes after the upsert's own; undefined when this set must write whole.
    */
   statement(whole: string, extraCount: number, diff: Diff): { sql: string; bind: unknown[] } | undefined;
 }
 
-/** Past this many merging texts (per list of extras, and per arity on MySQL and SQLite) no more are kept. */
+/** Past this many merging texts (per list of extras, and per arity on MySQL) no more are kept. */
 const MAX_FORMS = 256;
-/** MySQL/MariaDB and SQLite: the most keys one merging set removes or rewrites; a larger diff writes whole. */
+/** MySQL/MariaDB: the most keys one merging set removes or rewrites; a larger diff writes whole. */
 const MAX_PATHS = 64;
 
 const entry = (key: string, json: string) => `${JSON.stringify(key)}:${json}`;
@@ -31,6 +36,7 @@ const patchOf = (diff: Diff) => `{${diff.changed.map(([key, json]) => entry(key,
  * revives an expired row's keys), and a live marker is still left alone by the upsert's condition.
  */
 interface Form {
+  readonly needs: 'keys' | 'read';
   /** How many bind values the SQL takes for this diff (one SQL text per arity); undefined: write whole. */
   arity(diff: Diff): number | undefined;
   /** [text to replace in the upsert, its replacement]. */
@@ -41,32 +47,53 @@ interface Form {
 /** A PostgreSQL text[] literal (bound as text, cast in SQL): each element quoted, `"` and `\\` escaped. */
 const textArray = (items: readonly string[]) => `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 
+/**
+ * PostgreSQL. A TEXT (or STRING) row comes back from `get` as text: like SQLite, the set binds the
+ * read alone, a row still holding it takes the whole session, and a row changed since is rebuilt
+ * from jsonb members: the row's keys this request neither changed nor removed (compared with the
+ * read as jsonb values), then this request's changed keys and its cookie. JSON and JSONB rows come
+ * back parsed, with no text to compare: their sets bind the diff made in JavaScript, the changed
+ * keys as one jsonb object and the removed ones as a text[], and always patch the row.
+ */
 function postgres(model: SessionModel, live: string, sessType: string): Form {
   const { sess, expire } = model.shape;
   const current = `cur.${sess}`;
+  if (sessType !== 'JSONB' && sessType !== 'JSON') {
+    return {
+      needs: 'read',
+      arity: (diff) => (diff.read === undefined ? undefined : 1),
+      splice(now, first) {
+        const read = `$${first}`;
+        // Each document parsed once; a member this request left as read is `IS NOT DISTINCT FROM` its read value.
+        const merged =
+          `(SELECT COALESCE(jsonb_object_agg(m.key, m.value), '{}')::text FROM (SELECT ${current}::jsonb AS c, excluded.${sess}::jsonb AS n, ${read}::text::jsonb AS r) d ` +
+          `CROSS JOIN LATERAL (SELECT key, value FROM jsonb_each(d.c) WHERE key <> 'cookie' AND (d.n -> key) IS NOT DISTINCT FROM (d.r -> key) ` +
+          `UNION ALL SELECT key, value FROM jsonb_each(d.n) WHERE key = 'cookie' OR (d.n -> key) IS DISTINCT FROM (d.r -> key)) m)`;
+        return [
+          `${sess} = excluded.${sess}`,
+          // "C" compares bytes, whatever the column's collation. Only text that opens an object is cast.
+          `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${current} <> ${read} COLLATE "C" AND left(${current}, 1) = '{' AND left(${read}, 1) = '{' ` +
+            `THEN ${merged} ELSE excluded.${sess} END`,
+        ];
+      },
+      bind: (diff) => [diff.read],
+    };
+  }
   // jsonb `-` drops top-level keys, `||` replaces top-level keys whole and keeps real nulls.
   const asJsonb = sessType === 'JSONB' ? current : `${current}::jsonb`;
-  const back = sessType === 'JSONB' ? '' : sessType === 'JSON' ? '::json' : '::text';
-  // A text column may hold anything; only text that opens an object is cast (a failed cast would fail the set).
-  const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : sessType === 'JSON' ? `json_typeof(${current}) = 'object'` : `left(${current}, 1) = '{'`;
-  // A text row (json and jsonb reach `get` parsed, without their text) still holding what its
-  // request read takes the whole session: no jsonb parse. "C" compares bytes, whatever the column's collation.
-  const text = sessType !== 'JSONB' && sessType !== 'JSON';
+  const back = sessType === 'JSONB' ? '' : '::json';
+  const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : `json_typeof(${current}) = 'object'`;
   return {
-    splice: (now, first, arity) => {
-      const read = arity === 3 ? `${current} <> $${first} COLLATE "C" AND ` : '';
-      const patch = arity === 3 ? first + 1 : first;
-      return [
-        `${sess} = excluded.${sess}`,
-        // The patch and the removed keys are bound as text and cast in the branch that uses them: a
-        // parameter typed jsonb or text[] would be parsed when bound, on every set, merged or not.
-        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${read}${object} ` +
-          `THEN ((${asJsonb} - $${patch + 1}::text::text[]) || $${patch}::text::jsonb)${back} ` +
-          `ELSE excluded.${sess} END`,
-      ];
-    },
-    arity: (diff) => (text && diff.read !== undefined ? 3 : 2),
-    bind: (diff, arity) => (arity === 3 ? [diff.read, patchOf(diff), textArray(diff.removed)] : [patchOf(diff), textArray(diff.removed)]),
+    needs: 'keys',
+    arity: () => 2,
+    // The patch and the removed keys are bound as text and cast in the branch that uses them: a
+    // parameter typed jsonb or text[] would be parsed when bound, on every set, merged or not.
+    splice: (now, first) => [
+      `${sess} = excluded.${sess}`,
+      `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${object} ` +
+        `THEN ((${asJsonb} - $${first + 1}::text::text[]) || $${first}::text::jsonb)${back} ELSE excluded.${sess} END`,
+    ],
+    bind: (diff) => [patchOf(diff), textArray(diff.removed)],
   };
 }
 
@@ -79,13 +106,11 @@ function bucket(n: number): number {
 }
 
 /**
- * MySQL/MariaDB and SQLite: one SQL text per pair of sizes (keys removed, keys written), each a
+ * MySQL/MariaDB: one SQL text per pair of sizes (keys removed, keys written), each a
  * power of two, as `removals * 128 + changes`; a diff is padded up to its sizes.
  */
-function pathArity(diff: Diff, keyOk: (key: string) => boolean): number | undefined {
+function pathArity(diff: Diff): number | undefined {
   if (diff.changed.length === 0 || diff.changed.length > MAX_PATHS || diff.removed.length > MAX_PATHS) return undefined;
-  for (const [key] of diff.changed) if (!keyOk(key)) return undefined;
-  for (const key of diff.removed) if (!keyOk(key)) return undefined;
   return bucket(diff.removed.length) * 128 + bucket(diff.changed.length) + (diff.read === undefined ? 0 : AS_READ);
 }
 
@@ -129,93 +154,45 @@ function pathPlaceholders(
   return { removed, set, removals, read };
 }
 
-/** A key SQLite's JSON path `$."key"` addresses exactly: one JSON writes without escapes, with no double quote. */
-const plainKey = (key: string) => JSON.stringify(key).length === key.length + 2;
+/** On SQLite: a key its JSON path `$."key"` addresses exactly (one JSON writes without escapes, with no double quote). */
+const plainKeys = (doc: string) => `NOT EXISTS (SELECT 1 FROM json_each(${doc}) WHERE json_quote(key) <> '"' || key || '"')`;
+/** On SQLite: the JSON text of `doc`'s member `key` (an SQL expression), as written there (numbers and strings verbatim). */
+const member = (doc: string, key: string) => `${doc} -> ('$."' || ${key} || '"')`;
 
 /**
- * SQLite's other form, in an arity with PATCH set: the changed keys as one JSON object applied by
- * json_patch, the cookie by json_set. node-sqlite3 costs about a microsecond per bound value, as
- * much as the statement's JSON work: one patch binds one value where the paths bind two per key.
- * json_patch reads a null as "delete" (also deep inside a value) and merges an object into the one
- * it replaces: it only takes changes without a null in their text, and each key whose new value is
- * an object is taken out of the row first, so that it is replaced whole. The cookie (whose fields
- * are null for a browser-session cookie) is written whole by its own path.
+ * SQLite takes the read text alone and works out what changed itself. Its driver costs about a
+ * microsecond per bound value on the request's thread, as much as the whole statement's JSON
+ * work, and a row still holding what was read (the usual case) needs no diff at all: this form
+ * binds one value more than the whole write, where a diff made in JavaScript bound three more
+ * and cost as much again to build. A row changed since the read is rebuilt member by member: the
+ * row's keys this request neither changed nor removed (compared with the read, text to text),
+ * then this request's changed keys and its cookie. Members keep their text (a real null, a
+ * nested object replaced whole, a number's digits). A document with a key the path form cannot
+ * address takes the whole session.
  */
-const PATCH = 1 << 15;
-/** With PATCH: keys are taken out first (removed ones, and those that change to an object), by a patch of nulls. */
-const PATCH_CUT = 1;
-/** With PATCH: keys other than the cookie changed, in one patch. */
-const PATCH_KEYS = 2;
-/** With PATCH: the session has a cookie, which replaces the row's whole. */
-const PATCH_COOKIE = 4;
-
-/** An object's JSON text opens with a brace; no other value's does. */
-const isObject = (json: string) => json.charCodeAt(0) === 0x7b;
-
-function patchArity(diff: Diff): number | undefined {
-  let flags = diff.read === undefined ? PATCH : PATCH | AS_READ;
-  if (diff.removed.length > 0) flags |= PATCH_CUT;
-  for (const [key, json] of diff.changed) {
-    if (key === 'cookie') {
-      flags |= PATCH_COOKIE;
-      continue;
-    }
-    if (!plainKey(key) || json.includes('null')) return undefined;
-    flags |= isObject(json) ? PATCH_KEYS | PATCH_CUT : PATCH_KEYS;
-  }
-  for (const key of diff.removed) if (!plainKey(key)) return undefined;
-  return flags;
-}
-
-/** The patch form's values: the read text, the nulls of the keys taken out, the patch, the cookie. */
-function patchBind(diff: Diff, arity: number): unknown[] {
-  const values: unknown[] = withRead(arity) ? [diff.read] : [];
-  let cut = '';
-  let patch = '';
-  let cookie: string | undefined;
-  for (const key of diff.removed) cut += `${cut === '' ? '{' : ','}${entry(key, 'null')}`;
-  for (const [key, json] of diff.changed) {
-    if (key === 'cookie') {
-      cookie = json;
-      continue;
-    }
-    if (isObject(json)) cut += `${cut === '' ? '{' : ','}${entry(key, 'null')}`;
-    patch += `${patch === '' ? '{' : ','}${entry(key, json)}`;
-  }
-  if ((arity & PATCH_CUT) !== 0) values.push(`${cut}}`);
-  if ((arity & PATCH_KEYS) !== 0) values.push(`${patch}}`);
-  if ((arity & PATCH_COOKIE) !== 0) values.push(cookie);
-  return values;
-}
-
 function sqlite(model: SessionModel, live: string): Form {
   const { sess, expire } = model.shape;
   const current = `cur.${sess}`;
-  // A row still holding the text `read` (a placeholder) takes the whole session.
-  const update = (now: string, read: string | undefined, merged: string) =>
-    `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${read === undefined ? '' : `${current} <> ${read} COLLATE BINARY AND `}` +
-    `json_valid(${current}) AND substr(${current}, 1, 1) = '{' THEN ${merged} ELSE excluded.${sess} END`;
+  const next = `excluded.${sess}`;
   return {
-    // Where the patch form cannot take a diff: json_remove takes the removed keys out (where there
-    // are any), json_set writes each changed one whole (nulls included). One path per key, in sizes
-    // of powers of two: a JSON-function statement this small costs SQLite about what the whole
-    // write does, where one built on json_each costs several times more.
-    arity: (diff) => patchArity(diff) ?? pathArity(diff, plainKey),
-    splice(now, first, arity) {
-      if ((arity & PATCH) !== 0) {
-        let at = first;
-        const read = withRead(arity) ? `$${at++}` : undefined;
-        let merged = current;
-        if ((arity & PATCH_CUT) !== 0) merged = `json_patch(${merged}, $${at++})`;
-        if ((arity & PATCH_KEYS) !== 0) merged = `json_patch(${merged}, $${at++})`;
-        if ((arity & PATCH_COOKIE) !== 0) merged = `json_set(${merged}, '$."cookie"', json($${at++}))`;
-        return [`${sess} = excluded.${sess}`, update(now, read, merged)];
-      }
-      const { removed, set, removals, read } = pathPlaceholders(first, arity, (value) => `json(${value})`);
-      const base = removals === 0 ? current : `json_remove(${current}, ${removed})`;
-      return [`${sess} = excluded.${sess}`, update(now, read, `json_set(${base}, ${set})`)];
+    needs: 'read',
+    arity: (diff) => (diff.read === undefined ? undefined : 1),
+    splice(now, first) {
+      const read = `$${first}`;
+      const unchanged = (key: string) => `${member(next, key)} IS ${member(read, key)}`;
+      const merged =
+        `(SELECT '{' || group_concat(json_quote(k) || ':' || v, ',') || '}' FROM (` +
+        `SELECT c.key AS k, ${member(current, 'c.key')} AS v FROM json_each(${current}) AS c WHERE c.key <> 'cookie' AND ${unchanged('c.key')} ` +
+        `UNION ALL SELECT n.key, ${member(next, 'n.key')} FROM json_each(${next}) AS n WHERE n.key = 'cookie' OR NOT (${unchanged('n.key')})))`;
+      return [
+        `${sess} = excluded.${sess}`,
+        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${current} <> ${read} COLLATE BINARY ` +
+          `AND json_valid(${current}) AND substr(${current}, 1, 1) = '{' AND json_valid(${read}) ` +
+          `AND ${plainKeys(current)} AND ${plainKeys(read)} AND ${plainKeys(next)} ` +
+          `THEN COALESCE(${merged}, '{}') ELSE excluded.${sess} END`,
+      ];
     },
-    bind: (diff, arity) => ((arity & PATCH) !== 0 ? patchBind(diff, arity) : pathBind(diff, arity)),
+    bind: (diff) => [diff.read],
   };
 }
 
@@ -225,12 +202,13 @@ function mysql(model: SessionModel, live: string): Form {
   // Text may hold anything: valid JSON that opens with a brace is an object, and costs one parse.
   const object = sessKind === 'json' ? `JSON_TYPE(${sess}) = 'OBJECT'` : `JSON_VALID(${sess}) AND LEFT(${sess}, 1) = '{'`;
   return {
+    needs: 'keys',
     // JSON_REMOVE takes the removed keys out (where there are any), JSON_SET writes each changed
     // one whole: JSON_EXTRACT(?, '$') makes the bound text a JSON value, nulls included (a merge
     // patch would drop keys set to null, and MariaDB's leaves some in place). A path the server
     // cannot read in the connection's character set makes JSON_SET NULL: that set writes whole.
     // MySQL and MariaDB read a quoted path's escapes as JSON does: every key merges.
-    arity: (diff) => pathArity(diff, () => true),
+    arity: pathArity,
     splice(now, first, arity) {
       const { removed, set, removals, read } = pathPlaceholders(first, arity, (value) => `JSON_EXTRACT(${value}, '$')`);
       const base = removals === 0 ? sess : `JSON_REMOVE(${sess}, ${removed})`;
@@ -268,6 +246,7 @@ export function mergeSqlFor(
   const forms = new Map<string, Map<number, string | undefined>>();
   let count = 0;
   return {
+    needs: form.needs,
     statement(whole, extraCount, diff) {
       const arity = form.arity(diff);
       if (arity === undefined) return undefined;

@@ -29,12 +29,22 @@ export interface Diff {
   readonly removed: readonly string[];
   readonly next: Read;
   /**
-   * The row's text as this request read it: a row still holding exactly that takes the whole
-   * session (the diff applied to it gives the same), which spares the database the JSON work.
+   * The row's text as this request read it (for `sinceRead`: or what the object's last write sent,
+   * or its keys as read): a row still holding exactly that takes the whole session (the diff applied
+   * to it gives the same), which spares the database the JSON work.
    */
   readonly read: string | undefined;
   /** The whole session as JSON.stringify writes it, built from the same texts: the row's value where no merge applies. */
   readonly text: string;
+}
+
+const NONE: readonly never[] = [];
+
+/** A base as the JSON text of an object. */
+function objectText(base: Base): string {
+  let text = '';
+  for (const [key, json] of base) text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${json}`;
+  return text === '' ? '{}' : `${text}}`;
 }
 
 function snapshot(session: Record<string, unknown>): Base {
@@ -113,6 +123,18 @@ export class MergeTracker {
     text = text === '' ? '{}' : `${text}}`;
     // What the row holds after this write is the database's to say: a second save merges, against what this one sent.
     return { changed, removed, next: { sid, base: undefined, source: text, text: undefined }, read: read.text, text };
+  }
+
+  /**
+   * For a database that works out the changes itself: this object's read as a JSON text (the row's,
+   * what its last write sent, or its keys as read) and the whole session; no keys compared here.
+   * Undefined and throws as `diff`.
+   */
+  sinceRead(session: object, sid: string): Diff | undefined {
+    const read = (session as Record<symbol, Read | undefined>)[this.#read];
+    if (read === undefined || read.sid !== sid || typeof (session as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    const text = JSON.stringify(session);
+    return { changed: NONE, removed: NONE, next: { sid, base: undefined, source: text, text: undefined }, read: read.source ?? objectText(read.base!), text };
   }
 
   /** After the write landed: a second save of the same object diffs against what this one wrote. */

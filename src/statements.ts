@@ -33,8 +33,11 @@ export interface Statements {
    * unknown one). With `merge`'s diff of this set's read, its merging form where there is one.
    */
   set(key: string, sess: string, expire: number, now: number, extras?: ExtraValues, diff?: Diff): Statement;
-  /** Whether `set` can merge a diff into the row (`merge: true` on a table and dialect that allow it). */
-  readonly merges: boolean;
+  /**
+   * What `set` needs to merge into the row (`merge: true` on a table and dialect that allow it):
+   * the keys changed since the read, or the read's text alone; undefined: it writes whole.
+   */
+  readonly merges: MergeSql['needs'] | undefined;
   /**
    * Moves a live session's expiry to `expire`; with `touchAfter` > 0, only when that moves it later
    * by at least the window or moves it earlier (a shortened cookie always lands).
@@ -191,7 +194,7 @@ export function buildStatements(
       for (const value of merged.bind) bind.push(value);
       return { sql: merged.sql, bind };
     },
-    merges: merging !== undefined,
+    merges: merging?.needs,
     touch(key: string, expiry: number, now: number, touchAfter: number) {
       const bind = touchAfter > 0 ? [time(expiry), time(now), key, time(expiry - touchAfter)] : [time(expiry), time(now), key];
       if (young) bind.push(time(now - age));

@@ -75,7 +75,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
   /** express-session builds each request's session here from what `get` returned and saves that very object: with `merge`, the base of its diff. */
   override createSession(...args: Parameters<Store['createSession']>): ReturnType<Store['createSession']> {
     const session = super.createSession(...args);
-    if (this.#table.sql.merges) this.#reads.read(session, args[0].sessionID, args[1]);
+    if (this.#table.sql.merges !== undefined) this.#reads.read(session, args[0].sessionID, args[1]);
     return session;
   }
 
@@ -158,7 +158,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
         return found;
       }));
     // Each caller decodes its own copy: express-session mutates the session it is given.
-    if (!this.#table.sql.merges) return row.then((found) => (found === undefined ? null : this.#table.codec.session(found, key)));
+    if (this.#table.sql.merges === undefined) return row.then((found) => (found === undefined ? null : this.#table.codec.session(found, key)));
     return row.then((found) => {
       if (found === undefined) return null;
       const session = this.#table.codec.session(found, key);
@@ -177,7 +177,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
       checkWrite(sid, session, this.#table.model.maxSidLength);
       key = this.#key(sid);
       // A session that cannot be serialized: no diff, and encode refuses it as without merge.
-      diff = this.#table.sql.merges ? this.#diff(session, sid) : undefined;
+      diff = this.#table.sql.merges === undefined ? undefined : this.#diff(session, sid);
       const encoded = this.#table.codec.encode(session, key, diff?.text);
       expire = expiryOf(session, now, this.#options.life);
       statement = this.#table.sql.set(key, encoded, expire, now, extrasOf(this.#options.extras, sid, session), diff);
@@ -195,7 +195,7 @@ export class SequelizeSessionStore<M extends ModelLike = SessionModelStatic> ext
 
   #diff(session: SessionData, sid: string): Diff | undefined {
     try {
-      return this.#reads.diff(session, sid);
+      return this.#table.sql.merges === 'read' ? this.#reads.sinceRead(session, sid) : this.#reads.diff(session, sid);
     } catch {
       return undefined;
     }

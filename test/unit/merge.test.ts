@@ -188,4 +188,49 @@ describe('MergeTracker', () => {
     big.n = 1n;
     assert.throws(() => reads.diff(big, 'a'), TypeError);
   });
+
+  describe('sinceRead: the read as a text, for a database that compares it itself', () => {
+    it("the row's text as get returned it, and the whole session as JSON.stringify writes it", () => {
+      const reads = new MergeTracker();
+      const data = read();
+      const row = '{"cookie":{"expires":null}, "cart":[1],"flash":"hi","seen":null}';
+      reads.fetched(data, row);
+      const session: Record<string, unknown> = { ...data };
+      reads.read(session, 'a', data);
+      session.cart = [1, 2];
+      const since = reads.sinceRead(session, 'a')!;
+      assert.equal(since.read, row);
+      assert.equal(since.text, JSON.stringify(session));
+      assert.deepEqual([since.changed, since.removed], [[], []]);
+    });
+
+    it('without a row text, the keys as read (the cookie left out); after a write, what that write sent', () => {
+      const reads = new MergeTracker();
+      const session: Record<string, unknown> = read();
+      reads.read(session, 'a');
+      session.flash = 'bye';
+      const first = reads.sinceRead(session, 'a')!;
+      assert.deepEqual(JSON.parse(first.read!), { cart: [1], flash: 'hi', seen: null });
+      reads.wrote(session, first);
+      session.cart = [];
+      assert.equal(reads.sinceRead(session, 'a')!.read, first.text);
+      // A read of no keys but the cookie is an empty object.
+      const bare: Record<string, unknown> = { cookie: {} };
+      reads.read(bare, 'b');
+      assert.equal(reads.sinceRead(bare, 'b')!.read, '{}');
+    });
+
+    it('no read, another id or a toJSON of its own: undefined (whole); what JSON.stringify refuses throws', () => {
+      const reads = new MergeTracker();
+      assert.equal(reads.sinceRead(read(), 'a'), undefined);
+      const session: Record<string, unknown> = read();
+      reads.read(session, 'a');
+      assert.equal(reads.sinceRead(session, 'b'), undefined);
+      const own: Record<string, unknown> = { ...read(), toJSON: () => ({}) };
+      reads.read(own, 'a');
+      assert.equal(reads.sinceRead(own, 'a'), undefined);
+      session.self = session;
+      assert.throws(() => reads.sinceRead(session, 'a'), TypeError);
+    });
+  });
 });
