@@ -333,6 +333,21 @@ for (const target of targets()) {
         assert.deepEqual(withoutCookie(await store.get('same')), { a: 1, b: 2, c: 3, d: 4 });
       });
 
+      it('a row changed meanwhile keeps what the other request wrote exactly (digits, escapes, nulls); dotted keys merge', async () => {
+        await store.set('exact', makeSession(HOUR, { a: 1, 'x.y': 1, gone: 1 }));
+        const theirs = await read(store, 'exact');
+        const mine = await read(store, 'exact');
+        const written = { r: 0.30000000000000004, big: 1e21, s: 'h\u00e9 "q" \\', n: null, deep: { list: [null, true], o: {} } };
+        Object.assign(theirs, written, { 'x.y': 2 });
+        await store.set('exact', theirs as never);
+        mine.a = 2;
+        mine.t = false;
+        mine['a.b'] = [null];
+        delete mine.gone;
+        await store.set('exact', mine as never);
+        assert.deepEqual(withoutCookie(await store.get('exact')), { a: 2, 'x.y': 2, ...written, t: false, 'a.b': [null] });
+      });
+
       it('a key JSON writes with escapes merges too, except on SQLite, where its set writes whole', async () => {
         const odd = 'say "hi" \\ there';
         await store.set('esc', makeSession(HOUR, { a: 1, b: 1 }));

@@ -538,13 +538,14 @@ const whereArb: fc.Arbitrary<Where> = fc.oneof(
 const changeArb = fc.oneof(
   fc.record({
     key: fc.constantFrom('n', 'nested', 'cart', 'flash'),
-    // Objects with a null inside and without: SQLite merges the latter with json_patch, which
-    // must replace `nested` ({ list, flag }) whole, not merge { flag } into it.
+    // Objects with a null inside and without: a merge replaces `nested` ({ list, flag }) whole,
+    // never merges { flag } into it or drops a null. A number and a string JSON writes with
+    // escapes: a merge keeps their exact value.
     value: fc.oneof(
       fc.constant(undefined),
       fc.constant(null),
       fc.integer({ min: 1, max: 3 }),
-      fc.constantFrom<Json>('x', []),
+      fc.constantFrom<Json>('x', [], 0.30000000000000004, 'h\u00e9 "q" \\'),
       fc.constant<Json>({ list: [null, 2] }),
       fc.constantFrom<Json>({ flag: true }, { a: { b: 'y' } }),
     ),
