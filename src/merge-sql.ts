@@ -47,53 +47,33 @@ interface Form {
 /** A PostgreSQL text[] literal (bound as text, cast in SQL): each element quoted, `"` and `\\` escaped. */
 const textArray = (items: readonly string[]) => `{${items.map((item) => `"${item.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 
-/**
- * PostgreSQL. A TEXT (or STRING) row comes back from `get` as text: like SQLite, the set binds the
- * read alone, a row still holding it takes the whole session, and a row changed since is rebuilt
- * from jsonb members: the row's keys this request neither changed nor removed (compared with the
- * read as jsonb values), then this request's changed keys and its cookie. JSON and JSONB rows come
- * back parsed, with no text to compare: their sets bind the diff made in JavaScript, the changed
- * keys as one jsonb object and the removed ones as a text[], and always patch the row.
- */
 function postgres(model: SessionModel, live: string, sessType: string): Form {
   const { sess, expire } = model.shape;
   const current = `cur.${sess}`;
-  if (sessType !== 'JSONB' && sessType !== 'JSON') {
-    return {
-      needs: 'read',
-      arity: (diff) => (diff.read === undefined ? undefined : 1),
-      splice(now, first) {
-        const read = `$${first}`;
-        // Each document parsed once; a member this request left as read is `IS NOT DISTINCT FROM` its read value.
-        const merged =
-          `(SELECT COALESCE(jsonb_object_agg(m.key, m.value), '{}')::text FROM (SELECT ${current}::jsonb AS c, excluded.${sess}::jsonb AS n, ${read}::text::jsonb AS r) d ` +
-          `CROSS JOIN LATERAL (SELECT key, value FROM jsonb_each(d.c) WHERE key <> 'cookie' AND (d.n -> key) IS NOT DISTINCT FROM (d.r -> key) ` +
-          `UNION ALL SELECT key, value FROM jsonb_each(d.n) WHERE key = 'cookie' OR (d.n -> key) IS DISTINCT FROM (d.r -> key)) m)`;
-        return [
-          `${sess} = excluded.${sess}`,
-          // "C" compares bytes, whatever the column's collation. Only text that opens an object is cast.
-          `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${current} <> ${read} COLLATE "C" AND left(${current}, 1) = '{' AND left(${read}, 1) = '{' ` +
-            `THEN ${merged} ELSE excluded.${sess} END`,
-        ];
-      },
-      bind: (diff) => [diff.read],
-    };
-  }
   // jsonb `-` drops top-level keys, `||` replaces top-level keys whole and keeps real nulls.
   const asJsonb = sessType === 'JSONB' ? current : `${current}::jsonb`;
-  const back = sessType === 'JSONB' ? '' : '::json';
-  const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : `json_typeof(${current}) = 'object'`;
+  const back = sessType === 'JSONB' ? '' : sessType === 'JSON' ? '::json' : '::text';
+  // A text column may hold anything; only text that opens an object is cast (a failed cast would fail the set).
+  const object = sessType === 'JSONB' ? `jsonb_typeof(${current}) = 'object'` : sessType === 'JSON' ? `json_typeof(${current}) = 'object'` : `left(${current}, 1) = '{'`;
+  // A text row (json and jsonb reach `get` parsed, without their text) still holding what its
+  // request read takes the whole session: no jsonb parse. "C" compares bytes, whatever the column's collation.
+  const text = sessType !== 'JSONB' && sessType !== 'JSON';
   return {
     needs: 'keys',
-    arity: () => 2,
-    // The patch and the removed keys are bound as text and cast in the branch that uses them: a
-    // parameter typed jsonb or text[] would be parsed when bound, on every set, merged or not.
-    splice: (now, first) => [
-      `${sess} = excluded.${sess}`,
-      `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${object} ` +
-        `THEN ((${asJsonb} - $${first + 1}::text::text[]) || $${first}::text::jsonb)${back} ELSE excluded.${sess} END`,
-    ],
-    bind: (diff) => [patchOf(diff), textArray(diff.removed)],
+    splice: (now, first, arity) => {
+      const read = arity === 3 ? `${current} <> $${first} COLLATE "C" AND ` : '';
+      const patch = arity === 3 ? first + 1 : first;
+      return [
+        `${sess} = excluded.${sess}`,
+        // The patch and the removed keys are bound as text and cast in the branch that uses them: a
+        // parameter typed jsonb or text[] would be parsed when bound, on every set, merged or not.
+        `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${read}${object} ` +
+          `THEN ((${asJsonb} - $${patch + 1}::text::text[]) || $${patch}::text::jsonb)${back} ` +
+          `ELSE excluded.${sess} END`,
+      ];
+    },
+    arity: (diff) => (text && diff.read !== undefined ? 3 : 2),
+    bind: (diff, arity) => (arity === 3 ? [diff.read, patchOf(diff), textArray(diff.removed)] : [patchOf(diff), textArray(diff.removed)]),
   };
 }
 
