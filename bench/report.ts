@@ -177,7 +177,7 @@ export function targets(results: Results): Target[] {
       if (!s.rates['set new']![merging] || !s.rates['set new']![whole]) continue;
       const v = (['set new', 'set overwrite'] as const).map((op) => [op, ratioTo(s.rates[op]!, merging, whole)] as const);
       list.push({
-        name: `store ${s.db} merge (${how}): sets ${target ? '≥ 0.9' : 'against'} the whole write`,
+        name: `store ${s.db} merge (${how}): sets ${target ? '≥ 0.9 of' : 'against'} the whole write`,
         met: target ? v.every(([, x]) => x >= 0.9) : 'measured',
         detail: v.map(([op, x]) => `${op} ${fmtRatio(x)}×`).join(', '),
       });
