@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [--db=sqlite,postgres,mariadb] [--scenario=store,http,prune,soak]
- *   [--contenders=sss-v6,raw,…] [--rounds=N] [--soak-ops=N] [--time-failing] [--write=BENCHMARKS.md]`
+ *   [--contenders=sss-v6,raw,…] [--rounds=N] [--per-op=N] [--soak-ops=N] [--time-failing] [--write=BENCHMARKS.md]`
  *
  * Compares this store with connect-session-sequelize, connect-pg-simple, express-mysql-session,
  * the raw driver floor and MemoryStore on the same databases, and prints ratios to the raw floor.
@@ -22,7 +22,7 @@ import { soakScenario } from './scenarios/soak.js';
 const SCENARIOS = ['store', 'http', 'prune', 'soak'] as const;
 const USAGE =
   'npm run bench [-- --quick] [--db=sqlite,postgres,mariadb] [--scenario=store,http,prune,soak]\n' +
-  '  [--contenders=sss-v6,raw,…] [--rounds=N] [--prune-rows=N] [--soak-ops=N] [--time-failing] [--write=BENCHMARKS.md]\n' +
+  '  [--contenders=sss-v6,raw,…] [--rounds=N] [--per-op=N] [--prune-rows=N] [--soak-ops=N] [--time-failing] [--write=BENCHMARKS.md]\n' +
   'Builds the package, then times dist/ against the contenders; --quick is a short run for iterating.';
 const NOTES_MARKER = '<!-- notes: kept by --write -->';
 
@@ -51,11 +51,12 @@ function parseArgs(argv: string[]) {
     dbs: list('db', ALL_DBS) as Db[],
     scenarios: list('scenario', SCENARIOS),
     contenders: list('contenders', CONTENDERS.map((c) => c.id)),
-    // Medians of many short interleaved rounds: on two cores shared with the servers a single cell
-    // swings by a tenth between runs, and more rounds steady the median.
-    storeRounds: Number(flags.get('rounds') ?? (quick ? 2 : 9)),
+    // Medians of many interleaved rounds: on two cores shared with the servers, a store cell of
+    // 1,000 operations (a tenth of a second on a networked database) swung by up to 0.3 between
+    // runs of unchanged code; 3,000 operations × 15 rounds held merge's cells within ±0.08.
+    storeRounds: Number(flags.get('rounds') ?? (quick ? 2 : 15)),
     httpRounds: Number(flags.get('rounds') ?? (quick ? 1 : 5)),
-    perOp: quick ? 150 : 1000,
+    perOp: Number(flags.get('per-op') ?? (quick ? 150 : 3000)),
     pruneRows: Number(flags.get('prune-rows') ?? (quick ? 20_000 : 200_000)),
     timeFailing: flags.has('time-failing'),
     soakOps: Number(flags.get('soak-ops') ?? (quick ? 60_000 : 1_000_000)),
