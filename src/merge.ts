@@ -90,9 +90,8 @@ export class MergeTracker {
    * what JSON.stringify throws (a cycle, a BigInt).
    */
   diff(session: object, sid: string): Diff | undefined {
-    const read = (session as Record<symbol, Read | undefined>)[this.#read];
-    // A toJSON of its own would make JSON.stringify write something else than its keys: whole.
-    if (read === undefined || read.sid !== sid || typeof (session as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    const read = this.#readOf(session, sid);
+    if (read === undefined) return undefined;
     const fromText = read.base === undefined;
     const base = read.base ?? jsonMembers(read.source!, 'cookie');
     // A stored text that is not a JSON object (decoded by another serializer's rules): whole.
@@ -131,8 +130,8 @@ export class MergeTracker {
    * Undefined and throws as `diff`.
    */
   sinceRead(session: object, sid: string): Diff | undefined {
-    const read = (session as Record<symbol, Read | undefined>)[this.#read];
-    if (read === undefined || read.sid !== sid || typeof (session as { toJSON?: unknown }).toJSON === 'function') return undefined;
+    const read = this.#readOf(session, sid);
+    if (read === undefined) return undefined;
     const text = JSON.stringify(session);
     return { changed: NONE, removed: NONE, next: { sid, base: undefined, source: text, text: undefined }, read: read.source ?? objectText(read.base!), text };
   }
@@ -140,6 +139,13 @@ export class MergeTracker {
   /** After the write landed: a second save of the same object diffs against what this one wrote. */
   wrote(session: object, diff: Diff): void {
     this.#keep(session, diff.next);
+  }
+
+  /** The read a set of `session` under `sid` compares with; undefined: it writes whole. */
+  #readOf(session: object, sid: string): Read | undefined {
+    const read = (session as Record<symbol, Read | undefined>)[this.#read];
+    // A toJSON of its own would make JSON.stringify write something else than its keys: whole.
+    return read === undefined || read.sid !== sid || typeof (session as { toJSON?: unknown }).toJSON === 'function' ? undefined : read;
   }
 
   /** A frozen object refuses it (without throwing): it has no read, and is written whole. */
