@@ -134,7 +134,7 @@ function pathPlaceholders(
   return { removed, set, removals, read };
 }
 
-/** On SQLite: a key its JSON path `$."key"` addresses exactly (one JSON writes without escapes, with no double quote). */
+/** On SQLite: whether every key of `doc` is one its JSON path `$."key"` addresses exactly (JSON writes it without escapes). */
 const plainKeys = (doc: string) => `NOT EXISTS (SELECT 1 FROM json_each(${doc}) WHERE json_quote(key) <> '"' || key || '"')`;
 /** On SQLite: the JSON text of `doc`'s member `key` (an SQL expression), as written there (numbers and strings verbatim). */
 const member = (doc: string, key: string) => `${doc} -> ('$."' || ${key} || '"')`;
@@ -147,8 +147,8 @@ const member = (doc: string, key: string) => `${doc} -> ('$."' || ${key} || '"')
  * and cost as much again to build. A row changed since the read is rebuilt member by member: the
  * row's keys this request neither changed nor removed (compared with the read, text to text),
  * then this request's changed keys and its cookie. Members keep their text (a real null, a
- * nested object replaced whole, a number's digits). A document with a key the path form cannot
- * address takes the whole session.
+ * nested object replaced whole, a number's digits). A row or session with a key the path form
+ * cannot address takes the whole session (the read is only looked up by their keys).
  */
 function sqlite(model: SessionModel, live: string): Form {
   const { sess, expire } = model.shape;
@@ -168,7 +168,7 @@ function sqlite(model: SessionModel, live: string): Form {
         `${sess} = excluded.${sess}`,
         `${sess} = CASE WHEN cur.${expire} > ${now} AND ${live} AND ${current} <> ${read} COLLATE BINARY ` +
           `AND json_valid(${current}) AND substr(${current}, 1, 1) = '{' AND json_valid(${read}) ` +
-          `AND ${plainKeys(current)} AND ${plainKeys(read)} AND ${plainKeys(next)} ` +
+          `AND ${plainKeys(current)} AND ${plainKeys(next)} ` +
           `THEN COALESCE(${merged}, '{}') ELSE excluded.${sess} END`,
       ];
     },
